@@ -1,0 +1,14 @@
+/*
+ * wirekit.h - the umbrella header: includes every wirekit module
+ *
+ * Copyright (C) 2026 The wirekit authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef WIREKIT_H
+#define WIREKIT_H
+
+#include <wirekit/version.h>
+#include <wirekit/error.h>
+#include <wirekit/addr.h>
+
+#endif /* WIREKIT_H */
