@@ -9,8 +9,11 @@ trap 'rm -rf "$tmp"' EXIT
 inc="-I$top_builddir/include -I$top_srcdir/include"
 status=0
 count=0
-for h in "$top_srcdir"/include/wirekit.h "$top_srcdir"/include/wirekit/*.h \
-    "$top_builddir"/include/wirekit/version.h; do
+headers="$top_srcdir/include/wirekit.h $(ls "$top_srcdir"/include/wirekit/*.h)"
+# version.h is generated in the build tree (in the source tree in-tree).
+[ -f "$top_srcdir/include/wirekit/version.h" ] ||
+	headers="$headers $top_builddir/include/wirekit/version.h"
+for h in $headers; do
 	case $h in */wirekit.h) name=wirekit.h ;; *) name=wirekit/$(basename "$h") ;; esac
 	printf '#include <%s>\n#include <%s>\nint main(void) { return 0; }\n' \
 		"$name" "$name" > "$tmp/t.c"
