@@ -10,5 +10,7 @@
 #include <wirekit/version.h>
 #include <wirekit/error.h>
 #include <wirekit/addr.h>
+#include <wirekit/idn.h>
+#include <wirekit/lookup.h>
 
 #endif /* WIREKIT_H */
