@@ -301,17 +301,17 @@ wk_local_host_name(void)
 static char *
 resolv_conf_domain(const char *path)
 {
-	char line[512], *found = NULL;
+	char line[512], *found = NULL, *save;
 	FILE *f = fopen(path, "re");
 
 	if (!f)
 		return NULL;
 	while (fgets(line, sizeof(line), f)) {
-		char *word = strtok(line, " \t\r\n"), *value;
+		char *word = strtok_r(line, " \t\r\n", &save), *value;
 
 		if (!word || (strcmp(word, "domain") && strcmp(word, "search")))
 			continue;
-		if ((value = strtok(NULL, " \t\r\n"))) {
+		if ((value = strtok_r(NULL, " \t\r\n", &save))) {
 			free(found);
 			found = strdup(value);
 		}

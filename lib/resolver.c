@@ -535,6 +535,9 @@ static int
 call_backend(const char *node, const struct addrinfo *hints,
     struct addrinfo **res, wk_resolver_getaddrinfo_fn fn, void *arg)
 {
+	pthread_mutex_lock(&pool.lock);
+	pool.stats.backend_calls++;
+	pthread_mutex_unlock(&pool.lock);
 	if (fn)
 		return fn(node, NULL, hints, res, arg);
 	return getaddrinfo(node, NULL, hints, res);
@@ -595,7 +598,6 @@ resolve_name(const struct entry *e)
 	fn = pool.backend;
 	free_fn = pool.backend_free;
 	arg = pool.backend_arg;
-	pool.stats.backend_calls++;
 	pthread_mutex_unlock(&pool.lock);
 
 	hints.ai_family = e->family == WK_FAMILY_IPV4 ? AF_INET :
@@ -707,6 +709,13 @@ result_for(const struct lookup *l, const wk_hostinfo *info, bool literal)
 	return wk__hostinfo_copy(info, l->id, literal ? info->name : l->name);
 }
 
+/* What done receives when not even an error result could be allocated. */
+static const wk_hostinfo out_of_memory = {
+	.error = WK_SOCKET_RESOURCE,
+	.name = "",
+	.error_string = "lookup: out of memory",
+};
+
 /* Outside the lock: gives each waiter its copy of the answer. */
 static void
 deliver_all(struct lookup *waiters, const wk_hostinfo *info, bool literal)
@@ -718,8 +727,7 @@ deliver_all(struct lookup *waiters, const wk_hostinfo *info, bool literal)
 
 		next = l->next;
 		if (l->done) {
-			if (r)
-				l->done(r, l->arg);
+			l->done(r ? r : &out_of_memory, l->arg);
 			wk_hostinfo_free(r);
 			lookup_free(l);
 			continue;
@@ -876,28 +884,32 @@ pool_lock(void)
 
 /* ---------------------------------------------------------------- lookups */
 
-/* A fresh cached answer for the request, or NULL. */
+/* A fresh cached answer, or NULL; an expired one is dropped (*ep too). */
 static struct entry *
-cache_hit(struct entry *e)
+cache_hit(struct entry **ep)
 {
+	struct entry *e = *ep;
+
 	if (!e || e->state != E_IDLE)
 		return NULL;
 	if (e->expires > now_ns())
 		return e;
 	entry_drop(e);
+	*ep = NULL;
 	return NULL;
 }
 
-/* Finds or makes the entry a request waits on; NULL when memory ran out. */
+/*
+ * The entry a request waits on: e, queued or running, or a new one;
+ * NULL when memory ran out.
+ */
 static struct entry *
 entry_for(const struct wk__request *req, struct entry *e, uint32_t hash)
 {
-	if (e && e->state != E_IDLE) {
+	if (e) {
 		pool.stats.coalesced++;
 		return e;
 	}
-	if (e)
-		entry_drop(e);		/* expired */
 	if (!(e = entry_new(req, hash)))
 		return NULL;
 	if (!name_insert(e)) {
@@ -927,7 +939,7 @@ lookup_begin(const struct wk__request *req, wk_lookup_fn done, void *arg)
 	}
 	if (req->ready) {
 		l->result = wk__hostinfo_copy(req->ready, l->id, req->asked);
-	} else if ((hit = cache_hit(e))) {
+	} else if ((hit = cache_hit(&e))) {
 		pool.stats.cache_hits++;
 		LIST_REMOVE(pool.lru, hit);	/* most recently used last */
 		LIST_PUSH(pool.lru, hit);
@@ -1025,12 +1037,15 @@ wait_locked(struct lookup *l, int64_t deadline)
 	wk_hostinfo *r = NULL;
 
 	l->waiting++;
-	while (l->state != L_READY && l->in_table && !pool.shutting_down &&
+	/* A result being copied is waited for even through a shutdown. */
+	while (l->state != L_READY && l->in_table &&
+	    (l->state == L_DELIVERING || !pool.shutting_down) &&
 	    cond_wait_until(&pool.ready, deadline))
 		;
 	l->waiting--;
-	if (l->state == L_READY && l->result) {
-		r = l->result;
+	if (l->state == L_READY) {
+		r = l->result ? l->result : wk__hostinfo_error(l->id, l->name,
+		    WK_SOCKET_RESOURCE, "lookup of %s: out of memory", l->name);
 		l->result = NULL;
 		id_remove(l);
 	}
@@ -1070,10 +1085,11 @@ static wk_hostinfo *
 lookup_cached(const struct wk__request *req)
 {
 	uint32_t hash = hash_key(req->key, req->family);
-	struct entry *hit;
+	struct entry *e, *hit;
 
 	watch_files();
-	if (!(hit = cache_hit(name_find(req->key, req->family, hash))))
+	e = name_find(req->key, req->family, hash);
+	if (!(hit = cache_hit(&e)))
 		return NULL;
 	pool.stats.started++;
 	pool.stats.cache_hits++;
@@ -1107,7 +1123,12 @@ wk__resolver_lookup(const struct wk__request *req, int msecs)
 		lookup_detach(l);
 		r = wk__hostinfo_error(l->id, l->name, WK_SOCKET_RESOURCE,
 		    "lookup of %s: no thread could be started", l->name);
-	} else if (!(r = wait_locked(l, deadline))) {
+	} else if (!(r = wait_locked(l, deadline)) &&
+	    l->state == L_DELIVERING) {
+		/* The answer came as the time ran out: it is being copied. */
+		r = wait_locked(l, INT64_MAX);
+	}
+	if (!r) {
 		r = timed_out(l);
 		if (l->in_table)
 			lookup_detach(l);
