@@ -12,5 +12,7 @@
 #include <wirekit/addr.h>
 #include <wirekit/idn.h>
 #include <wirekit/lookup.h>
+#include <wirekit/socket.h>
+#include <wirekit/server.h>
 
 #endif /* WIREKIT_H */

@@ -1,0 +1,340 @@
+/*
+ * engine.c - the native socket layer: every socket system call wirekit
+ * makes is in this file
+ *
+ * Copyright (C) 2026 The wirekit authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "engine.h"
+
+static int
+sys_error(void)
+{
+	return errno ? errno : EIO;
+}
+
+int
+wk__fd_socket(int family, wk_socket_type type, int *fd)
+{
+	int kind = type == WK_SOCKET_UDP ? SOCK_DGRAM : SOCK_STREAM;
+
+	*fd = socket(family, kind | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	return *fd < 0 ? sys_error() : 0;
+}
+
+/* Fills a sockaddr for addr and port; 0 when addr has no usable family. */
+static socklen_t
+to_sockaddr(const wk_addr *addr, uint16_t port, struct sockaddr_storage *ss)
+{
+	return (socklen_t)wk_addr_to_sockaddr(addr, port,
+	    (struct sockaddr *)ss, sizeof(*ss));
+}
+
+/* 0 when connected at once, EINPROGRESS while under way, else errno. */
+int
+wk__fd_connect(int fd, const wk_addr *addr, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = to_sockaddr(addr, port, &ss);
+
+	if (len == 0)
+		return EAFNOSUPPORT;
+	if (connect(fd, (struct sockaddr *)&ss, len) == 0)
+		return 0;
+	/* An interrupted connect goes on in the background (POSIX). */
+	return errno == EINTR ? EINPROGRESS : sys_error();
+}
+
+int
+wk__fd_connect_result(int fd)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+		return sys_error();
+	return err;
+}
+
+int
+wk__fd_bind(int fd, const wk_addr *addr, uint16_t port, unsigned flags)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = to_sockaddr(addr, port, &ss);
+	int on = 1;
+
+	if (len == 0)
+		return EAFNOSUPPORT;
+	/*
+	 * Qt's Unix mapping: sharing and the reuse hint both mean
+	 * SO_REUSEADDR; DontShareAddress alone means neither.
+	 */
+	if (!(flags & WK_DONT_SHARE_ADDRESS) || (flags & (WK_SHARE_ADDRESS |
+	    WK_REUSE_ADDRESS_HINT)))
+		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)))
+			return sys_error();
+	return bind(fd, (struct sockaddr *)&ss, len) == 0 ? 0 : sys_error();
+}
+
+int
+wk__fd_listen(int fd, int backlog)
+{
+	return listen(fd, backlog) == 0 ? 0 : sys_error();
+}
+
+int
+wk__fd_accept(int fd, int *conn)
+{
+	do {
+		*conn = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	} while (*conn < 0 && errno == EINTR);
+	return *conn < 0 ? sys_error() : 0;
+}
+
+int
+wk__fd_shutdown_write(int fd)
+{
+	return shutdown(fd, SHUT_WR) == 0 ? 0 : sys_error();
+}
+
+void
+wk__fd_close(int fd)
+{
+	/* Linux frees the descriptor even when close() is interrupted. */
+	if (fd >= 0)
+		close(fd);
+}
+
+ssize_t
+wk__fd_recv(int fd, void *buf, size_t size, int *err)
+{
+	ssize_t n;
+
+	do {
+		n = recv(fd, buf, size, 0);
+	} while (n < 0 && errno == EINTR);
+	*err = n < 0 ? sys_error() : 0;
+	return n;
+}
+
+ssize_t
+wk__fd_send(int fd, const void *buf, size_t size, int *err)
+{
+	ssize_t n;
+
+	do {
+		n = send(fd, buf, size, MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	*err = n < 0 ? sys_error() : 0;
+	return n;
+}
+
+/*
+ * poll() until something is ready or the deadline passes; an interrupted
+ * poll() goes on with the time that is left.  *ready is 0 on timeout.
+ */
+int
+wk__fd_poll(struct pollfd *fds, unsigned n, int64_t deadline, int *ready)
+{
+	for (;;) {
+		*ready = poll(fds, n, wk__ms_left(deadline));
+		if (*ready >= 0)
+			return 0;
+		if (errno != EINTR)
+			return sys_error();
+		if (deadline != WK__FOREVER && wk__now_ns() >= deadline) {
+			*ready = 0;
+			return 0;
+		}
+	}
+}
+
+int
+wk__fd_wait(int fd, short events, int64_t deadline, short *revents)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int ready, err;
+
+	err = wk__fd_poll(&p, 1, deadline, &ready);
+	*revents = ready > 0 ? p.revents : 0;
+	return err;
+}
+
+int
+wk__fd_name(int fd, bool peer, wk_addr *addr, uint16_t *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int rc;
+
+	rc = peer ? getpeername(fd, (struct sockaddr *)&ss, &len) :
+	    getsockname(fd, (struct sockaddr *)&ss, &len);
+	if (rc != 0)
+		return sys_error();
+	wk_addr_from_sockaddr(addr, port, (struct sockaddr *)&ss, len);
+	return 0;
+}
+
+static int
+get_int(int fd, int level, int name, int *value)
+{
+	socklen_t len = sizeof(*value);
+
+	return getsockopt(fd, level, name, value, &len) == 0 ? 0 : sys_error();
+}
+
+int
+wk__fd_family(int fd, int *family)
+{
+	return get_int(fd, SOL_SOCKET, SO_DOMAIN, family);
+}
+
+int
+wk__fd_type(int fd, int *type)
+{
+	return get_int(fd, SOL_SOCKET, SO_TYPE, type);
+}
+
+int
+wk__fd_listening(int fd, int *listening)
+{
+	return get_int(fd, SOL_SOCKET, SO_ACCEPTCONN, listening);
+}
+
+int
+wk__fd_set_nonblocking(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return sys_error();
+	return 0;
+}
+
+/* The level and name of an option for a socket of family. */
+static bool
+option_key(int family, wk_socket_option option, int *level, int *name)
+{
+	bool v6 = family == AF_INET6;
+
+	switch (option) {
+	case WK_OPT_LOW_DELAY:
+		*level = IPPROTO_TCP, *name = TCP_NODELAY;
+		return true;
+	case WK_OPT_KEEP_ALIVE:
+		*level = SOL_SOCKET, *name = SO_KEEPALIVE;
+		return true;
+	case WK_OPT_SEND_BUFFER_SIZE:
+		*level = SOL_SOCKET, *name = SO_SNDBUF;
+		return true;
+	case WK_OPT_RECEIVE_BUFFER_SIZE:
+		*level = SOL_SOCKET, *name = SO_RCVBUF;
+		return true;
+	case WK_OPT_TYPE_OF_SERVICE:
+		*level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+		*name = v6 ? IPV6_TCLASS : IP_TOS;
+		return true;
+	case WK_OPT_MULTICAST_TTL:
+		*level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+		*name = v6 ? IPV6_MULTICAST_HOPS : IP_MULTICAST_TTL;
+		return true;
+	case WK_OPT_MULTICAST_LOOPBACK:
+		*level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+		*name = v6 ? IPV6_MULTICAST_LOOP : IP_MULTICAST_LOOP;
+		return true;
+	case WK_OPT_PATH_MTU:
+		*level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+		*name = v6 ? IPV6_MTU : IP_MTU;
+		return true;
+	default:
+		return false;
+	}
+}
+
+int
+wk__fd_set_option(int fd, int family, wk_socket_option option, int value)
+{
+	int level, name;
+
+	if (option == WK_OPT_PATH_MTU || !option_key(family, option, &level,
+	    &name))
+		return ENOPROTOOPT;
+	if (setsockopt(fd, level, name, &value, sizeof(value)) != 0)
+		return sys_error();
+	return 0;
+}
+
+int
+wk__fd_get_option(int fd, int family, wk_socket_option option, int *value)
+{
+	int level, name;
+
+	if (!option_key(family, option, &level, &name))
+		return ENOPROTOOPT;
+	return get_int(fd, level, name, value);
+}
+
+int
+wk__fd_set_v6only(int fd, bool on)
+{
+	int v = on;
+
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof(v)) != 0)
+		return sys_error();
+	return 0;
+}
+
+/* Bytes the kernel holds for reading (for UDP: the next datagram's size). */
+int
+wk__fd_pending(int fd, size_t *bytes)
+{
+	int n = 0;
+
+	if (ioctl(fd, FIONREAD, &n) != 0)
+		return sys_error();
+	*bytes = n < 0 ? 0 : (size_t)n;
+	return 0;
+}
+
+int
+wk__event_new(int *fd)
+{
+	*fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	return *fd < 0 ? sys_error() : 0;
+}
+
+void
+wk__event_signal(int fd)
+{
+	uint64_t one = 1;
+
+	/* A full counter (EAGAIN) still wakes the poller: nothing to do. */
+	while (write(fd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+}
+
+void
+wk__event_clear(int fd)
+{
+	uint64_t count;
+
+	while (read(fd, &count, sizeof(count)) < 0 && errno == EINTR)
+		;
+}

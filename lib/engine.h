@@ -1,0 +1,51 @@
+/*
+ * engine.h - the native socket layer: the one place that makes socket
+ * system calls.  Every descriptor is non-blocking and close-on-exec,
+ * EINTR is retried here, and nothing raises SIGPIPE.
+ *
+ * Functions returning int give 0 or a positive errno value; those
+ * returning ssize_t give a count, or -1 with the errno value in *err.
+ *
+ * Copyright (C) 2026 The wirekit authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef WIREKIT_ENGINE_H
+#define WIREKIT_ENGINE_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <wirekit/addr.h>
+#include <wirekit/socket.h>
+
+int wk__fd_socket(int family, wk_socket_type type, int *fd);
+int wk__fd_connect(int fd, const wk_addr *addr, uint16_t port);
+int wk__fd_connect_result(int fd);
+int wk__fd_bind(int fd, const wk_addr *addr, uint16_t port, unsigned flags);
+int wk__fd_listen(int fd, int backlog);
+int wk__fd_accept(int fd, int *conn);
+int wk__fd_shutdown_write(int fd);
+void wk__fd_close(int fd);
+ssize_t wk__fd_recv(int fd, void *buf, size_t size, int *err);
+ssize_t wk__fd_send(int fd, const void *buf, size_t size, int *err);
+int wk__fd_poll(struct pollfd *fds, unsigned n, int64_t deadline, int *ready);
+int wk__fd_wait(int fd, short events, int64_t deadline, short *revents);
+int wk__fd_name(int fd, bool peer, wk_addr *addr, uint16_t *port);
+int wk__fd_family(int fd, int *family);
+int wk__fd_type(int fd, int *type);
+int wk__fd_listening(int fd, int *listening);
+int wk__fd_set_nonblocking(int fd);
+int wk__fd_set_option(int fd, int family, wk_socket_option option, int value);
+int wk__fd_get_option(int fd, int family, wk_socket_option option,
+    int *value);
+int wk__fd_set_v6only(int fd, bool on);
+int wk__fd_pending(int fd, size_t *bytes);
+
+/* An eventfd, to wake a poll() from another thread. */
+int wk__event_new(int *fd);
+void wk__event_signal(int fd);
+void wk__event_clear(int fd);
+
+#endif /* WIREKIT_ENGINE_H */

@@ -1,0 +1,84 @@
+/*
+ * socket-private.h - the socket object, shared by socket.c (state,
+ * buffers, waits), tcp.c (connecting) and server.c (accepting)
+ *
+ * Copyright (C) 2026 The wirekit authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef WIREKIT_SOCKET_PRIVATE_H
+#define WIREKIT_SOCKET_PRIVATE_H
+
+#include <poll.h>
+#include <stdint.h>
+
+#include <wirekit/lookup.h>
+#include <wirekit/socket.h>
+
+#include "buffer.h"
+#include "error-private.h"
+
+/* RFC 8305's Connection Attempt Delay. */
+#define WK__ATTEMPT_DELAY_MS 250
+/* At most this many connection attempts are in flight at once. */
+#define WK__MAX_ATTEMPTS 8
+/* Qt's default connect timeout. */
+#define WK__CONNECT_TIMEOUT_MS 30000
+
+struct wk__lookup_link;
+
+/* One connection attempt of a Happy Eyeballs race. */
+struct wk__attempt {
+	int fd;
+	wk_addr addr;
+	int64_t deadline;	/* the connect timeout of this attempt */
+};
+
+/* Options set before a descriptor exists, applied when one does. */
+#define WK__OPTION_COUNT (WK_OPT_PATH_MTU + 1)
+
+struct wk_socket {
+	wk_socket_type type;
+	wk_state state;
+	int fd;
+	wk__err err;
+	/* connecting */
+	wk_family family;		/* preference: any, IPv4 or IPv6 only */
+	int connect_timeout_ms;
+	char *peer_name;		/* the host as given to connect */
+	uint16_t connect_port;
+	struct wk__lookup_link *lookup;
+	wk_addr *targets;		/* addresses in the order to try them */
+	size_t target_count, next_target;
+	struct wk__attempt attempts[WK__MAX_ATTEMPTS];
+	unsigned attempt_count;
+	int64_t next_attempt_at;	/* when the next attempt may start */
+	char *failures;			/* "addr: reason; ..." of attempts */
+	wk_error last_failure;
+	bool close_after_connect;	/* disconnect() while connecting */
+	/* addresses */
+	wk_addr peer, local;
+	uint16_t peer_port, local_port;
+	/* buffers */
+	wk__buf rbuf, wbuf;
+	size_t read_limit;		/* 0: unlimited */
+	/* options */
+	int options[WK__OPTION_COUNT];
+	bool option_set[WK__OPTION_COUNT];
+};
+
+/* socket.c */
+wk_socket *wk__socket_new(wk_socket_type type);
+bool wk__socket_adopt(wk_socket *s, int fd, wk_state state);
+void wk__socket_set_state(wk_socket *s, wk_state state);
+void wk__socket_connected(wk_socket *s, int fd);
+void wk__socket_close_fd(wk_socket *s);
+void wk__socket_apply_options(wk_socket *s, int fd, int family);
+const char *wk__socket_target(wk_socket *s);
+
+/* tcp.c */
+bool wk__tcp_start(wk_socket *s, const char *host, const wk_addr *addr);
+void wk__tcp_cancel(wk_socket *s);
+unsigned wk__tcp_pollfds(wk_socket *s, struct pollfd *fds, int64_t *wake);
+void wk__tcp_progress(wk_socket *s, const struct pollfd *fds, unsigned n);
+
+#endif /* WIREKIT_SOCKET_PRIVATE_H */
