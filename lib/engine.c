@@ -10,6 +10,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -102,7 +103,7 @@ int
 wk__fd_accept(int fd, int *conn)
 {
 	do {
-		*conn = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		*conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 	} while (*conn < 0 && errno == EINTR);
 	return *conn < 0 ? sys_error() : 0;
 }
@@ -127,7 +128,7 @@ wk__fd_recv(int fd, void *buf, size_t size, int *err)
 	ssize_t n;
 
 	do {
-		n = recv(fd, buf, size, 0);
+		n = recv(fd, buf, size, MSG_DONTWAIT);
 	} while (n < 0 && errno == EINTR);
 	*err = n < 0 ? sys_error() : 0;
 	return n;
@@ -139,8 +140,45 @@ wk__fd_send(int fd, const void *buf, size_t size, int *err)
 	ssize_t n;
 
 	do {
-		n = send(fd, buf, size, MSG_NOSIGNAL);
+		n = send(fd, buf, size, MSG_DONTWAIT | MSG_NOSIGNAL);
 	} while (n < 0 && errno == EINTR);
+	*err = n < 0 ? sys_error() : 0;
+	return n;
+}
+
+/*
+ * A receive that blocks until data arrives, the peer closes, or the
+ * deadline passes (-1 with EAGAIN).  The socket's receive timeout does
+ * the waiting, so a wait costs one system call where poll() and recv()
+ * would cost two; *timeout_ms caches the timeout the socket holds, and
+ * a caller waiting with the same msecs again sets nothing.
+ */
+ssize_t
+wk__fd_recv_wait(int fd, void *buf, size_t size, int64_t deadline,
+    int *timeout_ms, int *err)
+{
+	ssize_t n;
+	int left;
+
+	for (;;) {
+		if ((left = wk__ms_left(deadline)) == 0) {
+			*err = EAGAIN;
+			return -1;
+		}
+		if (left != *timeout_ms) {
+			struct timeval tv = { left < 0 ? 0 : left / 1000,
+			    left < 0 ? 0 : (left % 1000) * 1000 };
+
+			if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+			    sizeof(tv)) != 0) {
+				*err = sys_error();
+				return -1;
+			}
+			*timeout_ms = left;
+		}
+		if ((n = recv(fd, buf, size, 0)) >= 0 || errno != EINTR)
+			break;
+	}
 	*err = n < 0 ? sys_error() : 0;
 	return n;
 }
@@ -217,13 +255,29 @@ wk__fd_listening(int fd, int *listening)
 	return get_int(fd, SOL_SOCKET, SO_ACCEPTCONN, listening);
 }
 
+/*
+ * A connected socket is left in blocking mode: its non-blocking calls
+ * pass MSG_DONTWAIT, and a wait can then block in recv() itself.  For
+ * wirekit's own sockets, whose other flags are known, one fcntl() does.
+ */
 int
-wk__fd_set_nonblocking(int fd)
+wk__fd_set_blocking(int fd, bool blocking)
+{
+	if (fcntl(fd, F_SETFL, O_RDWR | (blocking ? 0 : O_NONBLOCK)) < 0)
+		return sys_error();
+	return 0;
+}
+
+/* The same for a descriptor from outside: its flags kept, close-on-exec set. */
+int
+wk__fd_take(int fd, bool blocking)
 {
 	int flags = fcntl(fd, F_GETFL);
 
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
-	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+	if (flags < 0)
+		return sys_error();
+	flags = blocking ? flags & ~O_NONBLOCK : flags | O_NONBLOCK;
+	if (fcntl(fd, F_SETFL, flags) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
 		return sys_error();
 	return 0;
 }

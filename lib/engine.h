@@ -1,7 +1,8 @@
 /*
  * engine.h - the native socket layer: the one place that makes socket
- * system calls.  Every descriptor is non-blocking and close-on-exec,
- * EINTR is retried here, and nothing raises SIGPIPE.
+ * system calls.  Every descriptor is close-on-exec; every call but
+ * wk__fd_recv_wait() is non-blocking (new sockets are, and connected
+ * ones get MSG_DONTWAIT); EINTR is retried here; nothing raises SIGPIPE.
  *
  * Functions returning int give 0 or a positive errno value; those
  * returning ssize_t give a count, or -1 with the errno value in *err.
@@ -30,13 +31,16 @@ int wk__fd_shutdown_write(int fd);
 void wk__fd_close(int fd);
 ssize_t wk__fd_recv(int fd, void *buf, size_t size, int *err);
 ssize_t wk__fd_send(int fd, const void *buf, size_t size, int *err);
+ssize_t wk__fd_recv_wait(int fd, void *buf, size_t size, int64_t deadline,
+    int *timeout_ms, int *err);
 int wk__fd_poll(struct pollfd *fds, unsigned n, int64_t deadline, int *ready);
 int wk__fd_wait(int fd, short events, int64_t deadline, short *revents);
 int wk__fd_name(int fd, bool peer, wk_addr *addr, uint16_t *port);
 int wk__fd_family(int fd, int *family);
 int wk__fd_type(int fd, int *type);
 int wk__fd_listening(int fd, int *listening);
-int wk__fd_set_nonblocking(int fd);
+int wk__fd_set_blocking(int fd, bool blocking);
+int wk__fd_take(int fd, bool blocking);
 int wk__fd_set_option(int fd, int family, wk_socket_option option, int value);
 int wk__fd_get_option(int fd, int family, wk_socket_option option,
     int *value);

@@ -185,7 +185,7 @@ accept_some(wk_server *srv)
 			return;
 		}
 		if (!(s = wk__socket_new(WK_SOCKET_TCP)) ||
-		    !wk__socket_adopt(s, conn, WK_STATE_CONNECTED)) {
+		    !wk__socket_adopt(s, conn, WK_STATE_CONNECTED, true)) {
 			wk__fd_close(conn);
 			wk_socket_free(s);
 			wk__err_set_sys(&srv->err, ENOMEM, "accept on port %u",
@@ -340,7 +340,7 @@ wk_server_set_descriptor(wk_server *srv, int fd)
 		    "set descriptor: %d is not a listening TCP socket", fd);
 		return false;
 	}
-	if ((err = wk__fd_set_nonblocking(fd)) != 0) {
+	if ((err = wk__fd_take(fd, false)) != 0) {
 		wk__err_set_sys(&srv->err, err, "set descriptor %d", fd);
 		return false;
 	}

@@ -61,6 +61,7 @@ struct wk_socket {
 	/* buffers */
 	wk__buf rbuf, wbuf;
 	size_t read_limit;		/* 0: unlimited */
+	int rcv_timeout_ms;		/* SO_RCVTIMEO held: -1 none, -2 unknown */
 	/* options */
 	int options[WK__OPTION_COUNT];
 	bool option_set[WK__OPTION_COUNT];
@@ -68,7 +69,7 @@ struct wk_socket {
 
 /* socket.c */
 wk_socket *wk__socket_new(wk_socket_type type);
-bool wk__socket_adopt(wk_socket *s, int fd, wk_state state);
+bool wk__socket_adopt(wk_socket *s, int fd, wk_state state, bool fresh);
 void wk__socket_set_state(wk_socket *s, wk_state state);
 void wk__socket_connected(wk_socket *s, int fd);
 void wk__socket_close_fd(wk_socket *s);

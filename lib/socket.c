@@ -211,6 +211,8 @@ wk_socket_get_option(wk_socket *s, wk_socket_option option, int *value)
 void
 wk__socket_connected(wk_socket *s, int fd)
 {
+	wk__fd_set_blocking(fd, true);
+	s->rcv_timeout_ms = -1;
 	s->fd = fd;
 	wk__fd_name(fd, true, &s->peer, &s->peer_port);
 	wk__fd_name(fd, false, &s->local, &s->local_port);
@@ -361,6 +363,40 @@ fill(wk_socket *s)
 		return 0;
 	}
 	n = wk__fd_recv(s->fd, p, want, &err);
+	if (n > 0) {
+		wk__buf_commit(&s->rbuf, (size_t)n);
+		return n;
+	}
+	if (n == 0)
+		peer_closed(s);
+	else if (err == EAGAIN || err == EWOULDBLOCK)
+		return 0;
+	else
+		io_failed(s, err, "read from");
+	return -1;
+}
+
+/*
+ * The fast wait for input when nothing is queued for output: one recv()
+ * that blocks until the deadline.  Returns as fill() does, 0 on timeout.
+ */
+static ssize_t
+fill_wait(wk_socket *s, int64_t deadline)
+{
+	size_t want = READ_CHUNK, len = wk__buf_len(&s->rbuf);
+	ssize_t n;
+	char *p;
+	int err;
+
+	if (s->read_limit && want > s->read_limit - len)
+		want = s->read_limit - len;
+	if (!(p = wk__buf_space(&s->rbuf, want))) {
+		wk__err_set_sys(&s->err, ENOMEM, "read from %s",
+		    wk__socket_target(s));
+		return -1;
+	}
+	n = wk__fd_recv_wait(s->fd, p, want, deadline, &s->rcv_timeout_ms,
+	    &err);
 	if (n > 0) {
 		wk__buf_commit(&s->rbuf, (size_t)n);
 		return n;
@@ -571,11 +607,16 @@ wk_socket_wait_ready_read(wk_socket *s, int msecs)
 		    wk__socket_target(s), s->read_limit);
 		return false;
 	}
-	/* Input already in the kernel needs no poll(). */
-	if (s->state == WK_STATE_CONNECTED && (got = fill(s)) != 0)
-		return got > 0;
-	if (s->state == WK_STATE_UNCONNECTED)
+	if (s->state == WK_STATE_CONNECTED && wk__buf_len(&s->wbuf) == 0 &&
+	    msecs != 0) {
+		if ((got = fill_wait(s, wk__deadline(msecs))) > 0)
+			return true;
+		if (got == 0)
+			wk__err_set(&s->err, WK_SOCKET_TIMEOUT,
+			    "wait for data from %s: timed out after %d ms",
+			    wk__socket_target(s), msecs);
 		return false;
+	}
 	before = wk__buf_len(&s->rbuf);
 	if (!wait_connected_then(s, WANT_READ, msecs, "wait for data from"))
 		return false;
@@ -621,18 +662,20 @@ wk_socket_read(wk_socket *s, void *buf, size_t size)
 		return -1;
 	if (size == 0)
 		return 0;
-	got = wk__buf_take(&s->rbuf, buf, size);
-	if (got == size || s->fd < 0 || s->state != WK_STATE_CONNECTED)
-		return got ? (ssize_t)got : nothing_read(s);
+	/* Buffered bytes first, and then no system call (as Qt). */
+	if ((got = wk__buf_take(&s->rbuf, buf, size)) > 0)
+		return (ssize_t)got;
+	if (s->fd < 0 || s->state != WK_STATE_CONNECTED)
+		return nothing_read(s);
 	/* The fast path: straight from the kernel into the caller's buffer. */
-	n = wk__fd_recv(s->fd, (char *)buf + got, size - got, &err);
+	n = wk__fd_recv(s->fd, buf, size, &err);
 	if (n > 0)
-		return (ssize_t)(got + (size_t)n);
+		return n;
 	if (n == 0)
 		peer_closed(s);
 	else if (err != EAGAIN && err != EWOULDBLOCK)
 		io_failed(s, err, "read from");
-	return got ? (ssize_t)got : nothing_read(s);
+	return nothing_read(s);
 }
 
 ssize_t
@@ -906,16 +949,21 @@ wk_socket_local_port(const wk_socket *s)
 
 /* ---------------------------------------------------------------- descriptors */
 
+/*
+ * Takes fd in state.  A descriptor from outside (not fresh) gets
+ * blocking mode and close-on-exec; an accepted one has them already.
+ */
 bool
-wk__socket_adopt(wk_socket *s, int fd, wk_state state)
+wk__socket_adopt(wk_socket *s, int fd, wk_state state, bool fresh)
 {
 	int err;
 
-	if ((err = wk__fd_set_nonblocking(fd)) != 0) {
+	if (!fresh && (err = wk__fd_take(fd, true)) != 0) {
 		wk__err_set_sys(&s->err, err, "adopt descriptor %d", fd);
 		return false;
 	}
 	s->fd = fd;
+	s->rcv_timeout_ms = fresh ? -1 : -2;
 	wk__fd_name(fd, false, &s->local, &s->local_port);
 	if (state == WK_STATE_CONNECTED)
 		wk__fd_name(fd, true, &s->peer, &s->peer_port);
@@ -947,7 +995,7 @@ wk_socket_set_descriptor(wk_socket *s, int fd, wk_state state)
 	wk__buf_clear(&s->rbuf);
 	free(s->peer_name);
 	s->peer_name = NULL;
-	return wk__socket_adopt(s, fd, state);
+	return wk__socket_adopt(s, fd, state, false);
 }
 
 int
@@ -993,5 +1041,6 @@ wk_socket_bind(wk_socket *s, const wk_addr *addr, uint16_t port,
 	}
 	wk__socket_apply_options(s, fd, a->family == WK_FAMILY_IPV4 ?
 	    AF_INET : AF_INET6);
-	return wk__socket_adopt(s, fd, WK_STATE_BOUND);
+	wk__fd_set_blocking(fd, true);
+	return wk__socket_adopt(s, fd, WK_STATE_BOUND, true);
 }

@@ -183,6 +183,7 @@ start_attempt(wk_socket *s, int64_t now)
 	if (s->fd >= 0) {		/* bound first: that socket connects */
 		fd = s->fd;
 		s->fd = -1;
+		wk__fd_set_blocking(fd, false);
 	} else if ((err = wk__fd_socket(addr_family(addr), WK_SOCKET_TCP,
 	    &fd)) != 0) {
 		note_failure(s, addr, err);
