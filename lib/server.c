@@ -68,6 +68,7 @@ wk_server_close(wk_server *srv)
 	drop_pending(srv);
 	srv->addr = (wk_addr){ 0 };
 	srv->port = 0;
+	srv->paused = false;
 }
 
 void
@@ -177,7 +178,11 @@ accept_some(wk_server *srv)
 		err = wk__fd_accept(srv->fd, &conn);
 		if (err == EAGAIN || err == EWOULDBLOCK)
 			return;
-		if (err == ECONNABORTED || err == EPROTO || err == EPERM)
+		/* accept(2): these belong to the connection, not the socket. */
+		if (err == ECONNABORTED || err == EPROTO || err == EPERM ||
+		    err == ENETDOWN || err == ENOPROTOOPT || err == EHOSTDOWN ||
+		    err == ENONET || err == EHOSTUNREACH || err == EOPNOTSUPP ||
+		    err == ENETUNREACH)
 			continue;
 		if (err) {
 			wk__err_set_sys(&srv->err, err, "accept on port %u",
@@ -253,6 +258,7 @@ wk_server_has_pending(wk_server *srv)
 {
 	if (!srv)
 		return false;
+	wk__err_clear(&srv->err);
 	if (!srv->count)
 		accept_some(srv);
 	return srv->count > 0;
@@ -324,7 +330,7 @@ wk_server_resume_accepting(wk_server *srv)
 bool
 wk_server_set_descriptor(wk_server *srv, int fd)
 {
-	int type, listening = 0, err;
+	int type, family = 0, listening = 0, err;
 
 	if (!srv)
 		return false;
@@ -335,6 +341,8 @@ wk_server_set_descriptor(wk_server *srv, int fd)
 		return false;
 	}
 	if (fd < 0 || wk__fd_type(fd, &type) != 0 || type != SOCK_STREAM ||
+	    wk__fd_family(fd, &family) != 0 ||
+	    (family != AF_INET && family != AF_INET6) ||
 	    wk__fd_listening(fd, &listening) != 0 || !listening) {
 		wk__err_set(&srv->err, WK_UNSUPPORTED_OPERATION,
 		    "set descriptor: %d is not a listening TCP socket", fd);

@@ -525,24 +525,33 @@ wait_done(wk_socket *s, enum want want, ssize_t got, bool wrote)
 	}
 }
 
+/*
+ * Runs the loop until want is met or the deadline passes.  The deadline
+ * is checked after every step too: a descriptor that stays ready
+ * without progress (a hang-up) must not keep the loop past it.  msecs
+ * is what the caller asked for, for the message.
+ */
 static bool
-wait_loop(wk_socket *s, enum want want, int msecs, const char *what)
+wait_loop(wk_socket *s, enum want want, int64_t deadline, int msecs,
+    const char *what)
 {
-	int64_t deadline = wk__deadline(msecs);
 	struct pollfd fds[WK__MAX_ATTEMPTS + 1];
 	unsigned n;
 	ssize_t got = 0;
 	bool wrote = false;
 
 	while (!wait_done(s, want, got, wrote)) {
-		if (!poll_once(s, deadline, fds, &n)) {
-			if (s->err.code == WK_NO_ERROR)
-				wk__err_set(&s->err, WK_SOCKET_TIMEOUT,
-				    "%s %s: timed out after %d ms", what,
-				    wk__socket_target(s), msecs);
-			return false;
+		if (poll_once(s, deadline, fds, &n)) {
+			got = step(s, fds, n, &wrote);
+			if (wait_done(s, want, got, wrote) ||
+			    deadline == WK__FOREVER || wk__now_ns() < deadline)
+				continue;
 		}
-		got = step(s, fds, n, &wrote);
+		if (s->err.code == WK_NO_ERROR)
+			wk__err_set(&s->err, WK_SOCKET_TIMEOUT,
+			    "%s %s: timed out after %d ms", what,
+			    wk__socket_target(s), msecs);
+		return false;
 	}
 	return true;
 }
@@ -561,7 +570,8 @@ wk_socket_wait_connected(wk_socket *s, int msecs)
 		    wk_state_name(s->state));
 		return false;
 	}
-	if (wait_loop(s, WANT_CONNECTED, msecs, "connect to"))
+	if (wait_loop(s, WANT_CONNECTED, wk__deadline(msecs), msecs,
+	    "connect to"))
 		return s->state == WK_STATE_CONNECTED ||
 		    s->state == WK_STATE_CLOSING;
 	/* As Qt: a connect that timed out is given up. */
@@ -570,20 +580,24 @@ wk_socket_wait_connected(wk_socket *s, int msecs)
 	return false;
 }
 
-/* Waits through a connect in progress, then for what want asks. */
+/*
+ * Waits through a connect in progress, then for what want asks, all
+ * under one deadline.  A connect that ended in a clean close (data
+ * queued before a disconnect, delivered) has met WANT_CLOSED and
+ * WANT_WRITTEN already.
+ */
 static bool
 wait_connected_then(wk_socket *s, enum want want, int msecs, const char *what)
 {
 	int64_t deadline = wk__deadline(msecs);
 
 	if (s->state == WK_STATE_HOST_LOOKUP || s->state == WK_STATE_CONNECTING) {
-		if (!wait_loop(s, WANT_CONNECTED, msecs, "connect to"))
+		if (!wait_loop(s, WANT_CONNECTED, deadline, msecs, "connect to"))
 			return false;
 		if (s->state == WK_STATE_UNCONNECTED)
-			return false;
-		msecs = deadline == WK__FOREVER ? -1 : wk__ms_left(deadline);
+			return want != WANT_READ && s->err.code == WK_NO_ERROR;
 	}
-	return wait_loop(s, want, msecs, what);
+	return wait_loop(s, want, deadline, msecs, what);
 }
 
 bool
@@ -892,9 +906,10 @@ wk_socket_wait_disconnected(wk_socket *s, int msecs)
 	if (!s)
 		return false;
 	wk__err_clear(&s->err);
-	if (s->state == WK_STATE_UNCONNECTED) {
+	if (s->state == WK_STATE_UNCONNECTED || s->state == WK_STATE_BOUND) {
 		wk__err_set(&s->err, WK_OPERATION,
-		    "wait for disconnection: the socket is not connected");
+		    "wait for disconnection: the socket is %s",
+		    wk_state_name(s->state));
 		return false;
 	}
 	return wait_connected_then(s, WANT_CLOSED, msecs,
@@ -984,6 +999,13 @@ wk_socket_set_descriptor(wk_socket *s, int fd, wk_state state)
 		    "set descriptor: %d is not a descriptor", fd);
 		return false;
 	}
+	if (state != WK_STATE_UNCONNECTED && state != WK_STATE_BOUND &&
+	    state != WK_STATE_CONNECTED) {
+		wk__err_set(&s->err, WK_INVALID_ARGUMENT,
+		    "set descriptor %d: the state must be UNCONNECTED, BOUND "
+		    "or CONNECTED, not %s", fd, wk_state_name(state));
+		return false;
+	}
 	if (wk__fd_type(fd, &type) != 0 || type != (s->type == WK_SOCKET_UDP ?
 	    SOCK_DGRAM : SOCK_STREAM)) {
 		wk__err_set(&s->err, WK_UNSUPPORTED_OPERATION,
@@ -995,7 +1017,10 @@ wk_socket_set_descriptor(wk_socket *s, int fd, wk_state state)
 	wk__buf_clear(&s->rbuf);
 	free(s->peer_name);
 	s->peer_name = NULL;
-	return wk__socket_adopt(s, fd, state, false);
+	if (!wk__socket_adopt(s, fd, state, false))
+		return false;
+	wk__socket_apply_options(s, fd, socket_family(s));
+	return true;
 }
 
 int

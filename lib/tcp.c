@@ -158,6 +158,7 @@ connect_failed(wk_socket *s)
 	free(why);
 	wk__tcp_cancel(s);
 	wk__socket_close_fd(s);
+	wk__buf_clear(&s->wbuf);
 	wk__socket_set_state(s, WK_STATE_UNCONNECTED);
 }
 
@@ -177,13 +178,20 @@ start_attempt(wk_socket *s, int64_t now)
 {
 	const wk_addr *addr = &s->targets[s->next_target++];
 	struct wk__attempt *a;
-	int fd, err;
+	wk_addr mapped;
+	int fd, err, family;
 
 	s->next_attempt_at = now + WK__ATTEMPT_DELAY_MS * WK__NS_PER_MS;
 	if (s->fd >= 0) {		/* bound first: that socket connects */
 		fd = s->fd;
 		s->fd = -1;
 		wk__fd_set_blocking(fd, false);
+		/* A dual-stack socket reaches IPv4 through a mapped address. */
+		if (wk__fd_family(fd, &family) == 0 && family == AF_INET6 &&
+		    addr->family == WK_FAMILY_IPV4) {
+			mapped = wk_addr_map_ipv4(addr);
+			addr = &mapped;
+		}
 	} else if ((err = wk__fd_socket(addr_family(addr), WK_SOCKET_TCP,
 	    &fd)) != 0) {
 		note_failure(s, addr, err);
@@ -247,6 +255,7 @@ check_attempt(wk_socket *s, unsigned i, short revents, int64_t now)
 			return false;
 		note_failure(s, &a->addr, ETIMEDOUT);
 		drop_attempt(s, i);
+		s->next_attempt_at = now;	/* RFC 8305: the next one now */
 		return true;
 	}
 	if ((err = wk__fd_connect_result(a->fd)) == 0) {
@@ -258,6 +267,7 @@ check_attempt(wk_socket *s, unsigned i, short revents, int64_t now)
 	}
 	note_failure(s, &a->addr, err);
 	drop_attempt(s, i);
+	s->next_attempt_at = now;
 	return true;
 }
 
@@ -304,6 +314,8 @@ lookup_finished(wk_socket *s, wk_hostinfo *info)
 		    "out of memory");
 		wk_hostinfo_free(info);
 		wk__tcp_cancel(s);
+		wk__socket_close_fd(s);
+		wk__buf_clear(&s->wbuf);
 		wk__socket_set_state(s, WK_STATE_UNCONNECTED);
 		return;
 	}
