@@ -99,19 +99,21 @@ wk__fd_listen(int fd, int backlog)
 	return listen(fd, backlog) == 0 ? 0 : sys_error();
 }
 
+/* The connection comes in blocking mode, with the peer's address. */
 int
-wk__fd_accept(int fd, int *conn)
+wk__fd_accept(int fd, int *conn, wk_addr *peer, uint16_t *port)
 {
-	do {
-		*conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
-	} while (*conn < 0 && errno == EINTR);
-	return *conn < 0 ? sys_error() : 0;
-}
+	struct sockaddr_storage ss;
+	socklen_t len;
 
-int
-wk__fd_shutdown_write(int fd)
-{
-	return shutdown(fd, SHUT_WR) == 0 ? 0 : sys_error();
+	do {
+		len = sizeof(ss);
+		*conn = accept4(fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+	} while (*conn < 0 && errno == EINTR);
+	if (*conn < 0)
+		return sys_error();
+	wk_addr_from_sockaddr(peer, port, (struct sockaddr *)&ss, len);
+	return 0;
 }
 
 void

@@ -162,20 +162,23 @@ wk_server_is_listening(const wk_server *srv)
 }
 
 /*
- * Accepts what the kernel has queued while there is room.  A failed
- * accept that says nothing about the next one (the peer gave up, a
- * signal) is passed over; running out of descriptors or memory stops
- * here with the error set, and the connections wait in the backlog.
+ * Accepts one connection the kernel has queued, when there is room.  A
+ * failed accept that says nothing about the next one (the peer gave up)
+ * is passed over; running out of descriptors or memory stops here with
+ * the error set, and the connections wait in the backlog.  One at a
+ * time: an accept that only finds the queue empty is a wasted call.
  */
 static void
 accept_some(wk_server *srv)
 {
+	wk_addr peer;
+	uint16_t port;
 	wk_socket *s;
 	int conn, err;
 
 	while (srv->fd >= 0 && !srv->paused &&
 	    srv->count < (size_t)srv->max_pending) {
-		err = wk__fd_accept(srv->fd, &conn);
+		err = wk__fd_accept(srv->fd, &conn, &peer, &port);
 		if (err == EAGAIN || err == EWOULDBLOCK)
 			return;
 		/* accept(2): these belong to the connection, not the socket. */
@@ -197,7 +200,11 @@ accept_some(wk_server *srv)
 			    (unsigned)srv->port);
 			return;
 		}
+		s->peer = peer;
+		s->peer_port = port;
+		s->peer_known = true;
 		srv->pending[(srv->head + srv->count++) % (size_t)srv->max_pending] = s;
+		return;
 	}
 }
 

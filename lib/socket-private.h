@@ -19,6 +19,11 @@
 
 /* RFC 8305's Connection Attempt Delay. */
 #define WK__ATTEMPT_DELAY_MS 250
+/*
+ * SO_RCVTIMEO counts in jiffies and may end a wait this much late; a
+ * blocking recv() is given the wait's time less this, and poll() the rest.
+ */
+#define WK__RCVTIMEO_SLACK_MS 20
 /* At most this many connection attempts are in flight at once. */
 #define WK__MAX_ATTEMPTS 8
 /* Qt's default connect timeout. */
@@ -55,9 +60,12 @@ struct wk_socket {
 	char *failures;			/* "addr: reason; ..." of attempts */
 	wk_error last_failure;
 	bool close_after_connect;	/* disconnect() while connecting */
-	/* addresses */
+	bool peer_gone;			/* the last connection ended by the peer */
+	/* addresses, read from the kernel only when asked for */
 	wk_addr peer, local;
 	uint16_t peer_port, local_port;
+	bool peer_known, local_known;
+	bool blocking;			/* the descriptor is in blocking mode */
 	/* buffers */
 	wk__buf rbuf, wbuf;
 	size_t read_limit;		/* 0: unlimited */
@@ -71,7 +79,7 @@ struct wk_socket {
 wk_socket *wk__socket_new(wk_socket_type type);
 bool wk__socket_adopt(wk_socket *s, int fd, wk_state state, bool fresh);
 void wk__socket_set_state(wk_socket *s, wk_state state);
-void wk__socket_connected(wk_socket *s, int fd);
+void wk__socket_connected(wk_socket *s, int fd, const wk_addr *peer);
 void wk__socket_close_fd(wk_socket *s);
 void wk__socket_apply_options(wk_socket *s, int fd, int family);
 const char *wk__socket_target(wk_socket *s);

@@ -56,11 +56,36 @@ wk__socket_set_state(wk_socket *s, wk_state state)
 	s->state = state;
 }
 
+/* The descriptor goes, and with it the addresses (as Qt clears them). */
 void
 wk__socket_close_fd(wk_socket *s)
 {
 	wk__fd_close(s->fd);
 	s->fd = -1;
+	s->peer = s->local = (wk_addr){ 0 };
+	s->peer_port = s->local_port = 0;
+	s->peer_known = s->local_known = false;
+}
+
+/*
+ * Reads the addresses the kernel holds, the first time one is asked for:
+ * most connections never ask, and each is a system call.  The getters
+ * take a const socket; the cache is not part of its visible state.
+ */
+static void
+load_names(const wk_socket *cs)
+{
+	wk_socket *s = (wk_socket *)cs;
+
+	if (s->fd < 0)
+		return;
+	if (!s->peer_known && (s->state == WK_STATE_CONNECTED ||
+	    s->state == WK_STATE_CLOSING))
+		s->peer_known = wk__fd_name(s->fd, true, &s->peer,
+		    &s->peer_port) == 0;
+	if (!s->local_known)
+		s->local_known = wk__fd_name(s->fd, false, &s->local,
+		    &s->local_port) == 0;
 }
 
 /* Closes now: the queue is dropped; what was read stays readable. */
@@ -123,6 +148,7 @@ wk__socket_target(wk_socket *s)
 	uint16_t port = s->peer_name ? s->connect_port : s->peer_port;
 
 	if (!host) {
+		load_names(s);
 		wk_addr_format(&s->peer, addr, sizeof(addr));
 		host = addr;
 	}
@@ -207,15 +233,17 @@ wk_socket_get_option(wk_socket *s, wk_socket_option option, int *value)
 
 /* ---------------------------------------------------------------- connecting */
 
-/* A connection is up on fd: addresses are noted, options applied. */
+/* A connection is up on fd, to peer (options were applied before). */
 void
-wk__socket_connected(wk_socket *s, int fd)
+wk__socket_connected(wk_socket *s, int fd, const wk_addr *peer)
 {
-	wk__fd_set_blocking(fd, true);
-	s->rcv_timeout_ms = -1;
 	s->fd = fd;
-	wk__fd_name(fd, true, &s->peer, &s->peer_port);
-	wk__fd_name(fd, false, &s->local, &s->local_port);
+	s->blocking = false;
+	s->rcv_timeout_ms = -1;
+	s->peer = *peer;
+	s->peer_port = s->connect_port;
+	s->peer_known = true;
+	s->local_known = false;
 	wk__socket_set_state(s, WK_STATE_CONNECTED);
 }
 
@@ -234,8 +262,7 @@ connect_begin(wk_socket *s, const char *host, uint16_t port)
 		return false;
 	}
 	s->connect_port = port;
-	s->peer = s->local = (wk_addr){ 0 };
-	s->peer_port = s->local_port = 0;
+	s->peer_gone = false;
 	wk__buf_clear(&s->rbuf);
 	wk__buf_clear(&s->wbuf);
 	return true;
@@ -319,6 +346,7 @@ peer_closed(wk_socket *s)
 	wk__err_set(&s->err, WK_REMOTE_HOST_CLOSED,
 	    "read from %s: the remote host closed the connection",
 	    wk__socket_target(s));
+	s->peer_gone = true;
 	wk__socket_set_state(s, WK_STATE_CLOSING);
 	wk__socket_close_fd(s);
 	wk__buf_clear(&s->wbuf);
@@ -378,7 +406,8 @@ fill(wk_socket *s)
 
 /*
  * The fast wait for input when nothing is queued for output: one recv()
- * that blocks until the deadline.  Returns as fill() does, 0 on timeout.
+ * that blocks until the deadline less the timer's slack.  Returns as
+ * fill() does; 0 when the time ran out, and poll() waits the rest.
  */
 static ssize_t
 fill_wait(wk_socket *s, int64_t deadline)
@@ -395,8 +424,12 @@ fill_wait(wk_socket *s, int64_t deadline)
 		    wk__socket_target(s));
 		return -1;
 	}
-	n = wk__fd_recv_wait(s->fd, p, want, deadline, &s->rcv_timeout_ms,
-	    &err);
+	if (!s->blocking && wk__fd_set_blocking(s->fd, true) == 0)
+		s->blocking = true;
+	if (deadline != WK__FOREVER)
+		deadline -= WK__RCVTIMEO_SLACK_MS * WK__NS_PER_MS;
+	n = s->blocking ? wk__fd_recv_wait(s->fd, p, want, deadline,
+	    &s->rcv_timeout_ms, &err) : (err = EAGAIN, -1);
 	if (n > 0) {
 		wk__buf_commit(&s->rbuf, (size_t)n);
 		return n;
@@ -431,11 +464,13 @@ drain(wk_socket *s)
 	return -1;
 }
 
-/* The end of a graceful close: everything queued is with the kernel. */
+/*
+ * The end of a graceful close: everything queued is with the kernel,
+ * which sends it and then the FIN after close().
+ */
 static void
 finish_close(wk_socket *s)
 {
-	wk__fd_shutdown_write(s->fd);
 	wk__socket_close_fd(s);
 	wk__socket_set_state(s, WK_STATE_UNCONNECTED);
 }
@@ -587,10 +622,9 @@ wk_socket_wait_connected(wk_socket *s, int msecs)
  * WANT_WRITTEN already.
  */
 static bool
-wait_connected_then(wk_socket *s, enum want want, int msecs, const char *what)
+wait_connected_then(wk_socket *s, enum want want, int64_t deadline,
+    int msecs, const char *what)
 {
-	int64_t deadline = wk__deadline(msecs);
-
 	if (s->state == WK_STATE_HOST_LOOKUP || s->state == WK_STATE_CONNECTING) {
 		if (!wait_loop(s, WANT_CONNECTED, deadline, msecs, "connect to"))
 			return false;
@@ -603,12 +637,19 @@ wait_connected_then(wk_socket *s, enum want want, int msecs, const char *what)
 bool
 wk_socket_wait_ready_read(wk_socket *s, int msecs)
 {
+	int64_t deadline;
 	size_t before;
 	ssize_t got;
 
 	if (!s)
 		return false;
 	wk__err_clear(&s->err);
+	if (s->state == WK_STATE_UNCONNECTED && s->peer_gone) {
+		/* A read saw the end already: say so again, as Qt would. */
+		wk__err_set(&s->err, WK_REMOTE_HOST_CLOSED,
+		    "wait for data: the remote host closed the connection");
+		return false;
+	}
 	if (s->state == WK_STATE_UNCONNECTED || s->state == WK_STATE_BOUND ||
 	    s->state == WK_STATE_LISTENING) {
 		wk__err_set(&s->err, WK_OPERATION,
@@ -621,18 +662,17 @@ wk_socket_wait_ready_read(wk_socket *s, int msecs)
 		    wk__socket_target(s), s->read_limit);
 		return false;
 	}
-	if (s->state == WK_STATE_CONNECTED && wk__buf_len(&s->wbuf) == 0 &&
-	    msecs != 0) {
-		if ((got = fill_wait(s, wk__deadline(msecs))) > 0)
-			return true;
-		if (got == 0)
-			wk__err_set(&s->err, WK_SOCKET_TIMEOUT,
-			    "wait for data from %s: timed out after %d ms",
-			    wk__socket_target(s), msecs);
-		return false;
-	}
 	before = wk__buf_len(&s->rbuf);
-	if (!wait_connected_then(s, WANT_READ, msecs, "wait for data from"))
+	deadline = wk__deadline(msecs);
+	if (s->state == WK_STATE_CONNECTED && wk__buf_len(&s->wbuf) == 0) {
+		/* Polling once, or a blocking recv() for longer waits. */
+		got = msecs == -1 || msecs > WK__RCVTIMEO_SLACK_MS ?
+		    fill_wait(s, deadline) : fill(s);
+		if (got != 0)
+			return got > 0;
+	}
+	if (!wait_connected_then(s, WANT_READ, deadline, msecs,
+	    "wait for data from"))
 		return false;
 	return wk__buf_len(&s->rbuf) > before;
 }
@@ -866,7 +906,7 @@ wk_socket_wait_bytes_written(wk_socket *s, int msecs)
 		    "wait for bytes written: the socket is not connected");
 		return false;
 	}
-	if (!wait_connected_then(s, WANT_WRITTEN, msecs,
+	if (!wait_connected_then(s, WANT_WRITTEN, wk__deadline(msecs), msecs,
 	    "wait for bytes written to"))
 		return false;
 	return s->err.code == WK_NO_ERROR;
@@ -912,7 +952,7 @@ wk_socket_wait_disconnected(wk_socket *s, int msecs)
 		    wk_state_name(s->state));
 		return false;
 	}
-	return wait_connected_then(s, WANT_CLOSED, msecs,
+	return wait_connected_then(s, WANT_CLOSED, wk__deadline(msecs), msecs,
 	    "wait for disconnection from");
 }
 
@@ -933,13 +973,19 @@ wk_socket_peer_address(const wk_socket *s)
 {
 	static const wk_addr null_addr;
 
-	return s ? s->peer : null_addr;
+	if (!s)
+		return null_addr;
+	load_names(s);
+	return s->peer;
 }
 
 uint16_t
 wk_socket_peer_port(const wk_socket *s)
 {
-	return s ? s->peer_port : 0;
+	if (!s)
+		return 0;
+	load_names(s);
+	return s->peer_port;
 }
 
 const char *
@@ -953,13 +999,19 @@ wk_socket_local_address(const wk_socket *s)
 {
 	static const wk_addr null_addr;
 
-	return s ? s->local : null_addr;
+	if (!s)
+		return null_addr;
+	load_names(s);
+	return s->local;
 }
 
 uint16_t
 wk_socket_local_port(const wk_socket *s)
 {
-	return s ? s->local_port : 0;
+	if (!s)
+		return 0;
+	load_names(s);
+	return s->local_port;
 }
 
 /* ---------------------------------------------------------------- descriptors */
@@ -978,10 +1030,8 @@ wk__socket_adopt(wk_socket *s, int fd, wk_state state, bool fresh)
 		return false;
 	}
 	s->fd = fd;
+	s->blocking = true;
 	s->rcv_timeout_ms = fresh ? -1 : -2;
-	wk__fd_name(fd, false, &s->local, &s->local_port);
-	if (state == WK_STATE_CONNECTED)
-		wk__fd_name(fd, true, &s->peer, &s->peer_port);
 	wk__socket_set_state(s, state);
 	return true;
 }

@@ -202,7 +202,7 @@ start_attempt(wk_socket *s, int64_t now)
 	err = wk__fd_connect(fd, addr, s->connect_port);
 	if (err == 0) {
 		close_attempts(s, -1);
-		wk__socket_connected(s, fd);
+		wk__socket_connected(s, fd, addr);
 		return true;
 	}
 	if (err != EINPROGRESS) {
@@ -258,11 +258,12 @@ check_attempt(wk_socket *s, unsigned i, short revents, int64_t now)
 		s->next_attempt_at = now;	/* RFC 8305: the next one now */
 		return true;
 	}
-	if ((err = wk__fd_connect_result(a->fd)) == 0) {
-		int fd = a->fd;
+	/* Writable and nothing else is a connection; else ask why not. */
+	if (revents == POLLOUT || (err = wk__fd_connect_result(a->fd)) == 0) {
+		struct wk__attempt won = *a;
 
-		close_attempts(s, fd);
-		wk__socket_connected(s, fd);
+		close_attempts(s, won.fd);
+		wk__socket_connected(s, won.fd, &won.addr);
 		return true;
 	}
 	note_failure(s, &a->addr, err);
