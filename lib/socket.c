@@ -28,6 +28,13 @@
  */
 #define READ_CHUNK (64 * 1024)
 
+/*
+ * How much a blocking wait reads into an empty buffer: enough for a
+ * message, while the bulk of a transfer is left in the kernel for the
+ * next read() to take straight into the caller's buffer, copied once.
+ */
+#define WAIT_CHUNK 4096
+
 /* ---------------------------------------------------------------- life */
 
 wk_socket *
@@ -412,7 +419,8 @@ fill(wk_socket *s)
 static ssize_t
 fill_wait(wk_socket *s, int64_t deadline)
 {
-	size_t want = READ_CHUNK, len = wk__buf_len(&s->rbuf);
+	size_t len = wk__buf_len(&s->rbuf);
+	size_t want = len ? READ_CHUNK : WAIT_CHUNK;
 	ssize_t n;
 	char *p;
 	int err;
@@ -716,20 +724,18 @@ wk_socket_read(wk_socket *s, void *buf, size_t size)
 		return -1;
 	if (size == 0)
 		return 0;
-	/* Buffered bytes first, and then no system call (as Qt). */
-	if ((got = wk__buf_take(&s->rbuf, buf, size)) > 0)
-		return (ssize_t)got;
-	if (s->fd < 0 || s->state != WK_STATE_CONNECTED)
-		return nothing_read(s);
+	got = wk__buf_take(&s->rbuf, buf, size);
+	if (got == size || s->fd < 0 || s->state != WK_STATE_CONNECTED)
+		return got ? (ssize_t)got : nothing_read(s);
 	/* The fast path: straight from the kernel into the caller's buffer. */
-	n = wk__fd_recv(s->fd, buf, size, &err);
+	n = wk__fd_recv(s->fd, (char *)buf + got, size - got, &err);
 	if (n > 0)
-		return n;
-	if (n == 0)
+		return (ssize_t)(got + (size_t)n);
+	if (n == 0 && !got)
 		peer_closed(s);
-	else if (err != EAGAIN && err != EWOULDBLOCK)
+	else if (n < 0 && err != EAGAIN && err != EWOULDBLOCK && !got)
 		io_failed(s, err, "read from");
-	return nothing_read(s);
+	return got ? (ssize_t)got : nothing_read(s);
 }
 
 ssize_t
