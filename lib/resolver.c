@@ -773,9 +773,13 @@ run_delivery(struct lookup *l)
 static bool
 next_work(struct entry **e, struct lookup **l)
 {
-	int64_t deadline = now_ns() + (int64_t)pool.idle_msecs * 1000000LL;
+	int64_t since = now_ns();
 
 	for (;;) {
+		int64_t deadline = since + (int64_t)pool.idle_msecs * 1000000LL;
+
+		if (counted_threads() > (unsigned)pool.max_threads)
+			return false;
 		if ((*l = pool.deliveries.head)) {
 			LIST_REMOVE(pool.deliveries, *l);
 			return true;
@@ -845,8 +849,15 @@ child_fork(void)
 	cond_init(&pool.gone);
 	pool.threads = pool.idle = pool.running = pool.abandoned = 0;
 	pool.shutting_down = false;
-	for (size_t i = 0; i < pool.id_buckets; i++)
+	for (size_t i = 0; i < pool.id_buckets; i++) {
+		struct lookup *l = pool.ids[i], *next;
+
+		for (; l; l = next) {
+			next = l->hnext;
+			lookup_free(l);
+		}
 		pool.ids[i] = NULL;
+	}
 	pool.id_count = 0;
 	pool.runq.head = pool.runq.tail = NULL;
 	pool.runq.count = 0;
@@ -859,8 +870,11 @@ child_fork(void)
 			if ((*p)->state == E_IDLE) {
 				p = &(*p)->hnext;
 			} else {
-				*p = (*p)->hnext;
+				struct entry *dead = *p;
+
+				*p = dead->hnext;
 				pool.name_count--;
+				free(dead);
 			}
 		}
 	}
@@ -1043,7 +1057,7 @@ wait_locked(struct lookup *l, int64_t deadline)
 	    cond_wait_until(&pool.ready, deadline))
 		;
 	l->waiting--;
-	if (l->state == L_READY) {
+	if (l->state == L_READY && l->in_table) {
 		r = l->result ? l->result : wk__hostinfo_error(l->id, l->name,
 		    WK_SOCKET_RESOURCE, "lookup of %s: out of memory", l->name);
 		l->result = NULL;
@@ -1074,7 +1088,9 @@ wk__resolver_wait(int64_t id, int msecs)
 		    (long long)id);
 	}
 	if (!(r = wait_locked(l, deadline)))
-		r = timed_out(l);
+		r = l->state == L_READY ? wk__hostinfo_error(id, "",
+		    WK_INVALID_ARGUMENT, "wait for lookup %lld: collected "
+		    "meanwhile", (long long)id) : timed_out(l);
 	lookup_release(l);
 	pthread_mutex_unlock(&pool.lock);
 	return r;
@@ -1171,8 +1187,12 @@ wk_resolver_set_max_threads(int count)
 	pool.max_threads = count;
 	if (!pool.max_abandoned_set)
 		pool.max_abandoned = 4 * count;
-	if (pool.runq.count || pool.deliveries.count)
-		wake_worker();
+	for (unsigned n = 0; n < pool.runq.count + pool.deliveries.count &&
+	    counted_threads() < (unsigned)pool.max_threads &&
+	    pool.threads < (unsigned)(pool.max_threads + pool.max_abandoned);
+	    n++)
+		if (!spawn())
+			break;
 	pthread_mutex_unlock(&pool.lock);
 	return true;
 }
