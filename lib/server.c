@@ -28,6 +28,7 @@ struct wk_server {
 	wk_addr addr;
 	uint16_t port;
 	bool paused;
+	bool adopted;		/* the listener came from outside */
 	int max_pending;
 	wk_socket **pending;	/* a ring of max_pending slots */
 	size_t head, count;
@@ -69,6 +70,7 @@ wk_server_close(wk_server *srv)
 	srv->addr = (wk_addr){ 0 };
 	srv->port = 0;
 	srv->paused = false;
+	srv->adopted = false;
 }
 
 void
@@ -203,6 +205,9 @@ accept_some(wk_server *srv)
 		s->peer = peer;
 		s->peer_port = port;
 		s->peer_known = true;
+		/* An outside listener's receive timeout is inherited. */
+		if (srv->adopted)
+			s->rcv_timeout_ms = -2;
 		srv->pending[(srv->head + srv->count++) % (size_t)srv->max_pending] = s;
 		return;
 	}
@@ -359,7 +364,10 @@ wk_server_set_descriptor(wk_server *srv, int fd)
 		wk__err_set_sys(&srv->err, err, "set descriptor %d", fd);
 		return false;
 	}
-	return adopt(srv, fd, false);
+	if (!adopt(srv, fd, false))
+		return false;
+	srv->adopted = true;
+	return true;
 }
 
 int

@@ -113,6 +113,21 @@ close_attempts(wk_socket *s, int keep)
 	s->attempt_count = 0;
 }
 
+/* Attempt fd to peer won: the race is over, its records go. */
+static void
+connect_won(wk_socket *s, int fd, const wk_addr *peer)
+{
+	wk_addr addr = *peer;
+
+	close_attempts(s, fd);
+	free(s->targets);
+	s->targets = NULL;
+	s->target_count = s->next_target = 0;
+	free(s->failures);
+	s->failures = NULL;
+	wk__socket_connected(s, fd, &addr);
+}
+
 void
 wk__tcp_cancel(wk_socket *s)
 {
@@ -201,8 +216,7 @@ start_attempt(wk_socket *s, int64_t now)
 	}
 	err = wk__fd_connect(fd, addr, s->connect_port);
 	if (err == 0) {
-		close_attempts(s, -1);
-		wk__socket_connected(s, fd, addr);
+		connect_won(s, fd, addr);
 		return true;
 	}
 	if (err != EINPROGRESS) {
@@ -260,10 +274,7 @@ check_attempt(wk_socket *s, unsigned i, short revents, int64_t now)
 	}
 	/* Writable and nothing else is a connection; else ask why not. */
 	if (revents == POLLOUT || (err = wk__fd_connect_result(a->fd)) == 0) {
-		struct wk__attempt won = *a;
-
-		close_attempts(s, won.fd);
-		wk__socket_connected(s, won.fd, &won.addr);
+		connect_won(s, a->fd, &a->addr);
 		return true;
 	}
 	note_failure(s, &a->addr, err);
@@ -356,7 +367,7 @@ take_lookup(wk_socket *s)
 bool
 wk__tcp_start(wk_socket *s, const char *host, const wk_addr *addr)
 {
-	s->failures = NULL;
+	wk__tcp_cancel(s);
 	s->last_failure = WK_CONNECTION_REFUSED;
 	if (!addr) {
 		if (!lookup_begin(s, host))
