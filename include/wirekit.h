@@ -14,5 +14,7 @@
 #include <wirekit/lookup.h>
 #include <wirekit/socket.h>
 #include <wirekit/server.h>
+#include <wirekit/iface.h>
+#include <wirekit/udp.h>
 
 #endif /* WIREKIT_H */

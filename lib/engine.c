@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
@@ -146,6 +147,118 @@ wk__fd_send(int fd, const void *buf, size_t size, int *err)
 	} while (n < 0 && errno == EINTR);
 	*err = n < 0 ? sys_error() : 0;
 	return n;
+}
+
+ssize_t
+wk__fd_sendto(int fd, const void *buf, size_t size, const wk_addr *to,
+    uint16_t port, int *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = to_sockaddr(to, port, &ss);
+	ssize_t n;
+
+	if (len == 0) {
+		*err = EAFNOSUPPORT;
+		return -1;
+	}
+	do {
+		n = sendto(fd, buf, size, MSG_DONTWAIT | MSG_NOSIGNAL,
+		    (struct sockaddr *)&ss, len);
+	} while (n < 0 && errno == EINTR);
+	*err = n < 0 ? sys_error() : 0;
+	return n;
+}
+
+ssize_t
+wk__fd_recvfrom(int fd, void *buf, size_t size, wk_addr *from,
+    uint16_t *port, int *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	ssize_t n;
+
+	do {
+		len = sizeof(ss);
+		n = recvfrom(fd, buf, size, MSG_DONTWAIT,
+		    (struct sockaddr *)&ss, &len);
+	} while (n < 0 && errno == EINTR);
+	*err = n < 0 ? sys_error() : 0;
+	if (n >= 0)
+		wk_addr_from_sockaddr(from, port, (struct sockaddr *)&ss, len);
+	return n;
+}
+
+/* The size of the next datagram, 0 for an empty one, without taking it. */
+int
+wk__fd_peek_datagram(int fd, size_t *size)
+{
+	ssize_t n;
+
+	do {
+		n = recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return sys_error();
+	*size = (size_t)n;
+	return 0;
+}
+
+int
+wk__fd_set_broadcast(int fd)
+{
+	int on = 1;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof(on)) != 0)
+		return sys_error();
+	return 0;
+}
+
+/*
+ * Joins or leaves group, or only its traffic from source (SSM), with the
+ * protocol-independent calls of RFC 3678; an IPv4 group on a dual-stack
+ * socket goes through the IPv4 level, which Linux passes on.
+ */
+int
+wk__fd_membership(int fd, bool join, const wk_addr *group,
+    const wk_addr *source, unsigned ifindex)
+{
+	int level = group->family == WK_FAMILY_IPV4 ? IPPROTO_IP : IPPROTO_IPV6;
+	struct group_source_req gsr = { .gsr_interface = ifindex };
+	struct group_req gr = { .gr_interface = ifindex };
+	int rc;
+
+	if (source) {
+		if (!wk_addr_to_sockaddr(group, 0, (struct sockaddr *)&gsr.gsr_group,
+		    sizeof(gsr.gsr_group)) || !wk_addr_to_sockaddr(source, 0,
+		    (struct sockaddr *)&gsr.gsr_source, sizeof(gsr.gsr_source)))
+			return EAFNOSUPPORT;
+		rc = setsockopt(fd, level, join ? MCAST_JOIN_SOURCE_GROUP :
+		    MCAST_LEAVE_SOURCE_GROUP, &gsr, sizeof(gsr));
+	} else {
+		if (!wk_addr_to_sockaddr(group, 0, (struct sockaddr *)&gr.gr_group,
+		    sizeof(gr.gr_group)))
+			return EAFNOSUPPORT;
+		rc = setsockopt(fd, level, join ? MCAST_JOIN_GROUP :
+		    MCAST_LEAVE_GROUP, &gr, sizeof(gr));
+	}
+	return rc == 0 ? 0 : sys_error();
+}
+
+/* The interface multicast goes out of: IPv4, and IPv6 on an IPv6 socket. */
+int
+wk__fd_multicast_if(int fd, int family, unsigned ifindex)
+{
+	struct ip_mreqn mreq = { .imr_ifindex = (int)ifindex };
+	int index = (int)ifindex;
+	int rc4, rc6 = 0;
+
+	rc4 = setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof(mreq));
+	if (family == AF_INET6)
+		rc6 = setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &index,
+		    sizeof(index));
+	if (family == AF_INET6 ? rc6 != 0 : rc4 != 0)
+		return sys_error();
+	return 0;
 }
 
 /*
@@ -332,8 +445,15 @@ wk__fd_set_option(int fd, int family, wk_socket_option option, int value)
 	if (option == WK_OPT_PATH_MTU || !option_key(family, option, &level,
 	    &name))
 		return ENOPROTOOPT;
+	if (option == WK_OPT_MULTICAST_LOOPBACK)
+		value = value != 0;	/* IPv6 takes only 0 and 1 */
 	if (setsockopt(fd, level, name, &value, sizeof(value)) != 0)
 		return sys_error();
+	/* A dual-stack socket sends IPv4 multicast too: same setting. */
+	if (family == AF_INET6 && (option == WK_OPT_MULTICAST_TTL ||
+	    option == WK_OPT_MULTICAST_LOOPBACK) && option_key(AF_INET,
+	    option, &level, &name))
+		setsockopt(fd, level, name, &value, sizeof(value));
 	return 0;
 }
 

@@ -46,6 +46,17 @@ int wk__fd_get_option(int fd, int family, wk_socket_option option,
 int wk__fd_set_v6only(int fd, bool on);
 int wk__fd_pending(int fd, size_t *bytes);
 
+/* Datagrams. */
+ssize_t wk__fd_sendto(int fd, const void *buf, size_t size, const wk_addr *to,
+    uint16_t port, int *err);
+ssize_t wk__fd_recvfrom(int fd, void *buf, size_t size, wk_addr *from,
+    uint16_t *port, int *err);
+int wk__fd_peek_datagram(int fd, size_t *size);
+int wk__fd_set_broadcast(int fd);
+int wk__fd_membership(int fd, bool join, const wk_addr *group,
+    const wk_addr *source, unsigned ifindex);
+int wk__fd_multicast_if(int fd, int family, unsigned ifindex);
+
 /* An eventfd, to wake a poll() from another thread. */
 int wk__event_new(int *fd);
 void wk__event_signal(int fd);

@@ -84,6 +84,11 @@ void wk__socket_close_fd(wk_socket *s);
 void wk__socket_apply_options(wk_socket *s, int fd, int family);
 const char *wk__socket_target(wk_socket *s);
 
+/* udp.c */
+ssize_t wk__udp_read(wk_socket *s, void *buf, size_t size);
+ssize_t wk__udp_write(wk_socket *s, const void *buf, size_t size);
+bool wk__udp_wait(wk_socket *s, int msecs);
+
 /* tcp.c */
 bool wk__tcp_start(wk_socket *s, const char *host, const wk_addr *addr);
 void wk__tcp_cancel(wk_socket *s);

@@ -652,6 +652,8 @@ wk_socket_wait_ready_read(wk_socket *s, int msecs)
 	if (!s)
 		return false;
 	wk__err_clear(&s->err);
+	if (s->type == WK_SOCKET_UDP)
+		return wk__udp_wait(s, msecs);
 	if (s->state == WK_STATE_UNCONNECTED && s->peer_gone) {
 		/* A read saw the end already: say so again, as Qt would. */
 		wk__err_set(&s->err, WK_REMOTE_HOST_CLOSED,
@@ -722,6 +724,8 @@ wk_socket_read(wk_socket *s, void *buf, size_t size)
 
 	if (!read_args(s, buf, size, "read"))
 		return -1;
+	if (s->type == WK_SOCKET_UDP)
+		return wk__udp_read(s, buf, size);
 	if (size == 0)
 		return 0;
 	got = wk__buf_take(&s->rbuf, buf, size);
@@ -849,6 +853,8 @@ wk_socket_write(wk_socket *s, const void *buf, size_t size)
 
 	if (!read_args(s, buf, size, "write"))
 		return -1;
+	if (s->type == WK_SOCKET_UDP)
+		return wk__udp_write(s, buf, size);
 	if (s->state != WK_STATE_CONNECTED && s->state != WK_STATE_CONNECTING &&
 	    s->state != WK_STATE_HOST_LOOKUP) {
 		wk__err_set(&s->err, WK_OPERATION, "write: the socket is %s",
@@ -1110,6 +1116,8 @@ wk_socket_bind(wk_socket *s, const wk_addr *addr, uint16_t port,
 	    s->type, &fd);
 	if (!err && a == &any)
 		wk__fd_set_v6only(fd, false);	/* dual stack */
+	if (!err && s->type == WK_SOCKET_UDP)
+		wk__fd_set_broadcast(fd);	/* every UDP socket, as Qt */
 	if (!err && (err = wk__fd_bind(fd, a, port, flags)) != 0)
 		wk__fd_close(fd);
 	if (err) {

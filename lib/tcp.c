@@ -207,11 +207,13 @@ start_attempt(wk_socket *s, int64_t now)
 			mapped = wk_addr_map_ipv4(addr);
 			addr = &mapped;
 		}
-	} else if ((err = wk__fd_socket(addr_family(addr), WK_SOCKET_TCP,
+	} else if ((err = wk__fd_socket(addr_family(addr), s->type,
 	    &fd)) != 0) {
 		note_failure(s, addr, err);
 		return wk__error_from_errno(err) != WK_SOCKET_RESOURCE;
 	} else {
+		if (s->type == WK_SOCKET_UDP)
+			wk__fd_set_broadcast(fd);
 		wk__socket_apply_options(s, fd, addr_family(addr));
 	}
 	err = wk__fd_connect(fd, addr, s->connect_port);

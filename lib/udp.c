@@ -1,0 +1,334 @@
+/*
+ * udp.c - UDP on the shared socket object: datagrams, connected UDP,
+ * broadcast and multicast
+ *
+ * Copyright (C) 2026 The wirekit authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdio.h>
+
+#include <wirekit/udp.h>
+
+#include "clock.h"
+#include "engine.h"
+#include "socket-private.h"
+
+wk_socket *
+wk_udp_socket(void)
+{
+	return wk__socket_new(WK_SOCKET_UDP);
+}
+
+static bool
+is_udp(wk_socket *s, const char *what)
+{
+	if (!s)
+		return false;
+	wk__err_clear(&s->err);
+	if (s->type == WK_SOCKET_UDP)
+		return true;
+	wk__err_set(&s->err, WK_UNSUPPORTED_OPERATION, "%s: not a UDP socket",
+	    what);
+	return false;
+}
+
+/* A socket with a descriptor to receive on: bound or connected. */
+static bool
+has_endpoint(wk_socket *s, const char *what)
+{
+	if (s->fd >= 0 && (s->state == WK_STATE_BOUND ||
+	    s->state == WK_STATE_CONNECTED))
+		return true;
+	wk__err_set(&s->err, WK_OPERATION, "%s: the socket is %s", what,
+	    wk_state_name(s->state));
+	return false;
+}
+
+static int
+fd_family(wk_socket *s)
+{
+	int family = AF_INET6;
+
+	wk__fd_family(s->fd, &family);
+	return family;
+}
+
+/* ---------------------------------------------------------------- datagrams */
+
+ssize_t
+wk_udp_write_datagram(wk_socket *s, const void *buf, size_t size,
+    const wk_addr *to, uint16_t port)
+{
+	char text[WK_ADDR_STRLEN];
+	wk_addr dest;
+	ssize_t n;
+	int err;
+
+	if (!is_udp(s, "write a datagram"))
+		return -1;
+	if ((!buf && size) || !to || (to->family != WK_FAMILY_IPV4 &&
+	    to->family != WK_FAMILY_IPV6)) {
+		wk__err_set(&s->err, WK_INVALID_ARGUMENT,
+		    "write a datagram: %s", !to || (buf || !size) ?
+		    "the destination is not an IPv4 or IPv6 address" :
+		    "the buffer is NULL");
+		return -1;
+	}
+	if (s->state == WK_STATE_CONNECTED) {
+		wk__err_set(&s->err, WK_OPERATION, "write a datagram: the "
+		    "socket is connected; use wk_socket_write");
+		return -1;
+	}
+	/* As Qt 5: bound first, so that the receiver sees a real port. */
+	if (s->state == WK_STATE_UNCONNECTED &&
+	    !wk_socket_bind(s, NULL, 0, WK_DEFAULT_FOR_PLATFORM))
+		return -1;
+	dest = *to;
+	if (to->family == WK_FAMILY_IPV4 && fd_family(s) == AF_INET6)
+		dest = wk_addr_map_ipv4(to);
+	if ((n = wk__fd_sendto(s->fd, buf, size, &dest, port, &err)) >= 0)
+		return n;
+	wk_addr_format(to, text, sizeof(text));
+	wk__err_set_sys(&s->err, err, "write a datagram of %zu bytes to %s "
+	    "port %u", size, text, (unsigned)port);
+	return -1;
+}
+
+bool
+wk_udp_has_pending_datagrams(wk_socket *s)
+{
+	size_t size;
+
+	return s && s->type == WK_SOCKET_UDP && s->fd >= 0 &&
+	    wk__fd_peek_datagram(s->fd, &size) == 0;
+}
+
+ssize_t
+wk_udp_pending_datagram_size(wk_socket *s)
+{
+	size_t size;
+	int err;
+
+	if (!is_udp(s, "pending datagram size") ||
+	    !has_endpoint(s, "pending datagram size"))
+		return -1;
+	if ((err = wk__fd_peek_datagram(s->fd, &size)) == 0)
+		return (ssize_t)size;
+	if (err == EAGAIN || err == EWOULDBLOCK)
+		wk__err_set(&s->err, WK_TEMPORARY,
+		    "pending datagram size: no datagram is waiting");
+	else
+		wk__err_set_sys(&s->err, err, "pending datagram size");
+	return -1;
+}
+
+ssize_t
+wk_udp_read_datagram(wk_socket *s, void *buf, size_t size, wk_addr *from,
+    uint16_t *port)
+{
+	wk_addr sender;
+	uint16_t sender_port;
+	ssize_t n;
+	int err;
+
+	if (from)
+		*from = (wk_addr){ 0 };
+	if (port)
+		*port = 0;
+	if (!is_udp(s, "read a datagram") || !has_endpoint(s, "read a datagram"))
+		return -1;
+	if (!buf && size) {
+		wk__err_set(&s->err, WK_INVALID_ARGUMENT,
+		    "read a datagram: the buffer is NULL");
+		return -1;
+	}
+	/* A short buffer takes the start; the rest of the datagram is lost. */
+	n = wk__fd_recvfrom(s->fd, buf, size, &sender, &sender_port, &err);
+	if (n < 0) {
+		if (err == EAGAIN || err == EWOULDBLOCK)
+			wk__err_set(&s->err, WK_TEMPORARY,
+			    "read a datagram: no datagram is waiting");
+		else
+			wk__err_set_sys(&s->err, err, "read a datagram");
+		return -1;
+	}
+	/* An IPv4 sender reaches a dual-stack socket as ::ffff:a.b.c.d. */
+	if (from)
+		*from = wk_addr_unmap_ipv4(&sender);
+	if (port)
+		*port = sender_port;
+	return n;
+}
+
+/* ---------------------------------------------------------------- connected */
+
+/* An error of a connected datagram socket leaves it connected. */
+static ssize_t
+connected_error(wk_socket *s, int err, const char *what)
+{
+	if (err == EAGAIN || err == EWOULDBLOCK)
+		return 0;
+	wk__err_set_sys(&s->err, err, "%s %s", what, wk__socket_target(s));
+	return -1;
+}
+
+/* wk_socket_read() on UDP: one datagram, 0 when none waits. */
+ssize_t
+wk__udp_read(wk_socket *s, void *buf, size_t size)
+{
+	ssize_t n;
+	int err;
+
+	if (s->state != WK_STATE_CONNECTED) {
+		wk__err_set(&s->err, WK_OPERATION, "read: the socket is %s; "
+		    "use wk_udp_read_datagram", wk_state_name(s->state));
+		return -1;
+	}
+	if ((n = wk__fd_recv(s->fd, buf, size, &err)) >= 0)
+		return n;
+	return connected_error(s, err, "read from");
+}
+
+/* wk_socket_write() on UDP: one datagram, sent now or not at all. */
+ssize_t
+wk__udp_write(wk_socket *s, const void *buf, size_t size)
+{
+	ssize_t n;
+	int err;
+
+	if (s->state != WK_STATE_CONNECTED) {
+		wk__err_set(&s->err, WK_OPERATION, "write: the socket is %s; "
+		    "use wk_udp_write_datagram", wk_state_name(s->state));
+		return -1;
+	}
+	if ((n = wk__fd_send(s->fd, buf, size, &err)) >= 0)
+		return n;
+	if (err == EAGAIN || err == EWOULDBLOCK) {
+		wk__err_set(&s->err, WK_TEMPORARY, "write to %s: the send "
+		    "buffer is full", wk__socket_target(s));
+		return -1;
+	}
+	return connected_error(s, err, "write to");
+}
+
+/* wk_socket_wait_ready_read() on UDP: true once a datagram waits. */
+bool
+wk__udp_wait(wk_socket *s, int msecs)
+{
+	int64_t deadline = wk__deadline(msecs);
+	short revents;
+	int err;
+
+	if (!has_endpoint(s, "wait for a datagram"))
+		return false;
+	if ((err = wk__fd_wait(s->fd, POLLIN, deadline, &revents)) != 0) {
+		wk__err_set_sys(&s->err, err, "wait for a datagram");
+		return false;
+	}
+	if (revents & POLLIN)
+		return true;
+	if (revents & POLLERR) {	/* an ICMP error on a connected socket */
+		size_t size;
+
+		err = wk__fd_peek_datagram(s->fd, &size);
+		wk__err_set_sys(&s->err, err ? err : EIO, "wait for a datagram");
+		return false;
+	}
+	wk__err_set(&s->err, WK_SOCKET_TIMEOUT,
+	    "wait for a datagram: timed out after %d ms", msecs);
+	return false;
+}
+
+/* ---------------------------------------------------------------- multicast */
+
+static bool
+membership(wk_socket *s, bool join, const wk_addr *group,
+    const wk_addr *source, const wk_iface *iface)
+{
+	const char *what = join ? "join multicast group" :
+	    "leave multicast group";
+	char text[WK_ADDR_STRLEN];
+	int err;
+
+	if (!is_udp(s, what))
+		return false;
+	if (!group || !wk_addr_is_multicast(group) || (source &&
+	    source->family != group->family)) {
+		wk__err_set(&s->err, WK_INVALID_ARGUMENT, "%s: %s", what,
+		    !group || !wk_addr_is_multicast(group) ?
+		    "the group is not a multicast address" :
+		    "the source is not of the group's family");
+		return false;
+	}
+	if (s->state != WK_STATE_BOUND) {
+		wk__err_set(&s->err, WK_OPERATION, "%s: the socket is %s; bind "
+		    "it first", what, wk_state_name(s->state));
+		return false;
+	}
+	err = wk__fd_membership(s->fd, join, group, source,
+	    iface ? iface->index : 0);
+	if (err) {
+		wk_addr_format(group, text, sizeof(text));
+		wk__err_set_sys(&s->err, err, "%s %s", what, text);
+		return false;
+	}
+	return true;
+}
+
+bool
+wk_udp_join_group(wk_socket *s, const wk_addr *group, const wk_iface *iface)
+{
+	return membership(s, true, group, NULL, iface);
+}
+
+bool
+wk_udp_leave_group(wk_socket *s, const wk_addr *group, const wk_iface *iface)
+{
+	return membership(s, false, group, NULL, iface);
+}
+
+bool
+wk_udp_join_source_group(wk_socket *s, const wk_addr *group,
+    const wk_addr *source, const wk_iface *iface)
+{
+	if (s && !source) {
+		wk__err_set(&s->err, WK_INVALID_ARGUMENT,
+		    "join source group: the source is NULL");
+		return false;
+	}
+	return membership(s, true, group, source, iface);
+}
+
+bool
+wk_udp_leave_source_group(wk_socket *s, const wk_addr *group,
+    const wk_addr *source, const wk_iface *iface)
+{
+	if (s && !source) {
+		wk__err_set(&s->err, WK_INVALID_ARGUMENT,
+		    "leave source group: the source is NULL");
+		return false;
+	}
+	return membership(s, false, group, source, iface);
+}
+
+bool
+wk_udp_set_multicast_interface(wk_socket *s, const wk_iface *iface)
+{
+	int err;
+
+	if (!is_udp(s, "set multicast interface") ||
+	    !has_endpoint(s, "set multicast interface"))
+		return false;
+	if ((err = wk__fd_multicast_if(s->fd, fd_family(s),
+	    iface ? iface->index : 0)) != 0) {
+		wk__err_set_sys(&s->err, err, "set multicast interface %s",
+		    iface ? iface->name : "(system's choice)");
+		return false;
+	}
+	return true;
+}
