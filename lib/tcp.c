@@ -274,8 +274,13 @@ check_attempt(wk_socket *s, unsigned i, short revents, int64_t now)
 		s->next_attempt_at = now;	/* RFC 8305: the next one now */
 		return true;
 	}
-	/* Writable and nothing else is a connection; else ask why not. */
-	if (revents == POLLOUT || (err = wk__fd_connect_result(a->fd)) == 0) {
+	/*
+	 * Writable and nothing else is a connection; else ask why not.  A
+	 * reset (not a refusal) means the connection was made and the peer
+	 * has already dropped it: connected, and the reads will tell.
+	 */
+	if (revents == POLLOUT || (err = wk__fd_connect_result(a->fd)) == 0 ||
+	    err == ECONNRESET || err == EPIPE) {
 		connect_won(s, a->fd, &a->addr);
 		return true;
 	}

@@ -79,9 +79,10 @@ wk_udp_write_datagram(wk_socket *s, const void *buf, size_t size,
 		    "the buffer is NULL");
 		return -1;
 	}
-	if (s->state == WK_STATE_CONNECTED) {
+	if (s->state != WK_STATE_UNCONNECTED && s->state != WK_STATE_BOUND) {
 		wk__err_set(&s->err, WK_OPERATION, "write a datagram: the "
-		    "socket is connected; use wk_socket_write");
+		    "socket is %s; a connected one takes wk_socket_write",
+		    wk_state_name(s->state));
 		return -1;
 	}
 	/* As Qt 5: bound first, so that the receiver sees a real port. */
@@ -104,7 +105,10 @@ wk_udp_has_pending_datagrams(wk_socket *s)
 {
 	size_t size;
 
-	return s && s->type == WK_SOCKET_UDP && s->fd >= 0 &&
+	if (!s)
+		return false;
+	wk__err_clear(&s->err);
+	return s->type == WK_SOCKET_UDP && s->fd >= 0 &&
 	    wk__fd_peek_datagram(s->fd, &size) == 0;
 }
 
@@ -224,6 +228,11 @@ wk__udp_wait(wk_socket *s, int msecs)
 	short revents;
 	int err;
 
+	/* A connect in progress comes first, under the same deadline. */
+	if ((s->state == WK_STATE_HOST_LOOKUP ||
+	    s->state == WK_STATE_CONNECTING) &&
+	    !wk_socket_wait_connected(s, msecs))
+		return false;
 	if (!has_endpoint(s, "wait for a datagram"))
 		return false;
 	if ((err = wk__fd_wait(s->fd, POLLIN, deadline, &revents)) != 0) {
