@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -486,6 +487,20 @@ wk__fd_pending(int fd, size_t *bytes)
 	if (ioctl(fd, FIONREAD, &n) != 0)
 		return sys_error();
 	*bytes = n < 0 ? 0 : (size_t)n;
+	return 0;
+}
+
+/* An interface's MTU, asked through any socket of this namespace. */
+int
+wk__fd_iface_mtu(int fd, const char *name, int *mtu)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, SIOCGIFMTU, &ifr) != 0)
+		return sys_error();
+	*mtu = ifr.ifr_mtu;
 	return 0;
 }
 

@@ -57,6 +57,8 @@ int wk__fd_membership(int fd, bool join, const wk_addr *group,
     const wk_addr *source, unsigned ifindex);
 int wk__fd_multicast_if(int fd, int family, unsigned ifindex);
 
+int wk__fd_iface_mtu(int fd, const char *name, int *mtu);
+
 /* An eventfd, to wake a poll() from another thread. */
 int wk__event_new(int *fd);
 void wk__event_signal(int fd);

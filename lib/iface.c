@@ -22,6 +22,8 @@
 
 #include <wirekit/iface.h>
 
+#include "engine.h"
+
 /* The interface of name in list, or NULL. */
 static wk_iface *
 find(wk_iface *list, size_t count, const char *name)
@@ -41,23 +43,6 @@ flags_of(unsigned f)
 	    (f & IFF_LOOPBACK ? WK_IFACE_LOOPBACK : 0) |
 	    (f & IFF_POINTOPOINT ? WK_IFACE_POINT_TO_POINT : 0) |
 	    (f & IFF_MULTICAST ? WK_IFACE_MULTICAST : 0);
-}
-
-/* The MTU from sysfs: no socket is needed to read it. */
-static int
-read_mtu(const char *name)
-{
-	char path[64 + WK_IFACE_NAME_MAX];
-	int mtu = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s/mtu", name);
-	if (!(f = fopen(path, "re")))
-		return 0;
-	if (fscanf(f, "%d", &mtu) != 1)
-		mtu = 0;
-	fclose(f);
-	return mtu;
 }
 
 static void
@@ -132,14 +117,20 @@ static wk_iface *
 build(const struct ifaddrs *all, size_t *out_count)
 {
 	size_t max_ifaces, max_addrs, n = 0, used = 0;
+	int fd;
 	wk_iface *list, *ifc;
 	wk_iface_addr *entries;
 
+	/* One socket asks every MTU, in the caller's network namespace. */
+	if (wk__fd_socket(AF_INET, WK_SOCKET_UDP, &fd) != 0)
+		fd = -1;
 	count(all, &max_ifaces, &max_addrs);
 	list = calloc(1, (max_ifaces + 1) * sizeof(*list) +
 	    (max_addrs + 1) * sizeof(*entries));
-	if (!list)
+	if (!list) {
+		wk__fd_close(fd);
 		return NULL;
+	}
 	entries = (wk_iface_addr *)(list + max_ifaces + 1);
 	for (const struct ifaddrs *a = all; a; a = a->ifa_next) {
 		if (!(ifc = find(list, n, a->ifa_name))) {
@@ -147,7 +138,9 @@ build(const struct ifaddrs *all, size_t *out_count)
 			snprintf(ifc->name, sizeof(ifc->name), "%s", a->ifa_name);
 			ifc->index = if_nametoindex(a->ifa_name);
 			ifc->flags = flags_of(a->ifa_flags);
-			ifc->mtu = read_mtu(ifc->name);
+			if (fd < 0 || wk__fd_iface_mtu(fd, ifc->name,
+			    &ifc->mtu) != 0)
+				ifc->mtu = 0;
 		}
 		if (a->ifa_addr && a->ifa_addr->sa_family == AF_PACKET)
 			format_hwaddr((const struct sockaddr_ll *)a->ifa_addr,
@@ -159,6 +152,7 @@ build(const struct ifaddrs *all, size_t *out_count)
 			    a->ifa_addr->sa_family == AF_INET6) &&
 			    strcmp(a->ifa_name, list[i].name) == 0)
 				add_entry(&list[i], a, &entries[used++]);
+	wk__fd_close(fd);
 	*out_count = n;
 	return list;
 }

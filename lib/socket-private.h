@@ -66,6 +66,7 @@ struct wk_socket {
 	uint16_t peer_port, local_port;
 	bool peer_known, local_known;
 	bool blocking;			/* the descriptor is in blocking mode */
+	int af;				/* its AF_INET / AF_INET6; 0 unknown */
 	/* buffers */
 	wk__buf rbuf, wbuf;
 	size_t read_limit;		/* 0: unlimited */
@@ -83,6 +84,7 @@ void wk__socket_connected(wk_socket *s, int fd, const wk_addr *peer);
 void wk__socket_close_fd(wk_socket *s);
 void wk__socket_apply_options(wk_socket *s, int fd, int family);
 const char *wk__socket_target(wk_socket *s);
+int wk__socket_family(wk_socket *s);
 
 /* udp.c */
 ssize_t wk__udp_read(wk_socket *s, void *buf, size_t size);

@@ -72,6 +72,7 @@ wk__socket_close_fd(wk_socket *s)
 	s->peer = s->local = (wk_addr){ 0 };
 	s->peer_port = s->local_port = 0;
 	s->peer_known = s->local_known = false;
+	s->af = 0;
 }
 
 /*
@@ -176,13 +177,16 @@ wk__socket_apply_options(wk_socket *s, int fd, int family)
 			    s->options[i]);
 }
 
-static int
-socket_family(wk_socket *s)
+/* The descriptor's family, asked of the kernel once. */
+int
+wk__socket_family(wk_socket *s)
 {
 	int family = AF_INET6;
 
-	if (s->fd >= 0)
-		wk__fd_family(s->fd, &family);
+	if (s->af)
+		return s->af;
+	if (s->fd >= 0 && wk__fd_family(s->fd, &family) == 0)
+		s->af = family;
 	return family;
 }
 
@@ -204,7 +208,7 @@ wk_socket_set_option(wk_socket *s, wk_socket_option option, int value)
 	s->option_set[option] = true;
 	if (s->fd < 0)
 		return true;	/* applied when a descriptor exists */
-	if ((err = wk__fd_set_option(s->fd, socket_family(s), option, value))) {
+	if ((err = wk__fd_set_option(s->fd, wk__socket_family(s), option, value))) {
 		wk__err_set_sys(&s->err, err, "set option %d to %d",
 		    (int)option, value);
 		return false;
@@ -230,7 +234,7 @@ wk_socket_get_option(wk_socket *s, wk_socket_option option, int *value)
 		*value = s->option_set[option] ? s->options[option] : -1;
 		return true;
 	}
-	if ((err = wk__fd_get_option(s->fd, socket_family(s), option, value))) {
+	if ((err = wk__fd_get_option(s->fd, wk__socket_family(s), option, value))) {
 		wk__err_set_sys(&s->err, err, "get option %d", (int)option);
 		return false;
 	}
@@ -251,6 +255,7 @@ wk__socket_connected(wk_socket *s, int fd, const wk_addr *peer)
 	s->peer_port = s->connect_port;
 	s->peer_known = true;
 	s->local_known = false;
+	s->af = peer->family == WK_FAMILY_IPV4 ? AF_INET : AF_INET6;
 	wk__socket_set_state(s, WK_STATE_CONNECTED);
 }
 
@@ -1081,7 +1086,7 @@ wk_socket_set_descriptor(wk_socket *s, int fd, wk_state state)
 	s->peer_name = NULL;
 	if (!wk__socket_adopt(s, fd, state, false))
 		return false;
-	wk__socket_apply_options(s, fd, socket_family(s));
+	wk__socket_apply_options(s, fd, wk__socket_family(s));
 	return true;
 }
 
@@ -1131,5 +1136,8 @@ wk_socket_bind(wk_socket *s, const wk_addr *addr, uint16_t port,
 	wk__socket_apply_options(s, fd, a->family == WK_FAMILY_IPV4 ?
 	    AF_INET : AF_INET6);
 	wk__fd_set_blocking(fd, true);
-	return wk__socket_adopt(s, fd, WK_STATE_BOUND, true);
+	if (!wk__socket_adopt(s, fd, WK_STATE_BOUND, true))
+		return false;
+	s->af = a->family == WK_FAMILY_IPV4 ? AF_INET : AF_INET6;
+	return true;
 }

@@ -49,15 +49,6 @@ has_endpoint(wk_socket *s, const char *what)
 	return false;
 }
 
-static int
-fd_family(wk_socket *s)
-{
-	int family = AF_INET6;
-
-	wk__fd_family(s->fd, &family);
-	return family;
-}
-
 /* ---------------------------------------------------------------- datagrams */
 
 ssize_t
@@ -90,7 +81,7 @@ wk_udp_write_datagram(wk_socket *s, const void *buf, size_t size,
 	    !wk_socket_bind(s, NULL, 0, WK_DEFAULT_FOR_PLATFORM))
 		return -1;
 	dest = *to;
-	if (to->family == WK_FAMILY_IPV4 && fd_family(s) == AF_INET6)
+	if (to->family == WK_FAMILY_IPV4 && wk__socket_family(s) == AF_INET6)
 		dest = wk_addr_map_ipv4(to);
 	if ((n = wk__fd_sendto(s->fd, buf, size, &dest, port, &err)) >= 0)
 		return n;
@@ -333,7 +324,7 @@ wk_udp_set_multicast_interface(wk_socket *s, const wk_iface *iface)
 	if (!is_udp(s, "set multicast interface") ||
 	    !has_endpoint(s, "set multicast interface"))
 		return false;
-	if ((err = wk__fd_multicast_if(s->fd, fd_family(s),
+	if ((err = wk__fd_multicast_if(s->fd, wk__socket_family(s),
 	    iface ? iface->index : 0)) != 0) {
 		wk__err_set_sys(&s->err, err, "set multicast interface %s",
 		    iface ? iface->name : "(system's choice)");
