@@ -17,7 +17,8 @@
 typedef struct wk__err {
 	wk_error code;
 	int sys_errno;
-	char *message;
+	char *message;		/* allocated, or NULL */
+	const char *fixed;	/* a constant message, used when message is NULL */
 } wk__err;
 
 wk_error wk__error_from_errno(int errnum);

@@ -135,6 +135,7 @@ wk__err_clear(wk__err *e)
 {
 	free(e->message);
 	e->message = NULL;
+	e->fixed = NULL;
 	e->code = WK_NO_ERROR;
 	e->sys_errno = 0;
 }
@@ -152,8 +153,15 @@ err_store(wk__err *e, wk_error code, int errnum, const char *reason,
 
 	free(e->message);
 	e->message = NULL;
+	e->fixed = NULL;
 	e->code = code;
 	e->sys_errno = errnum;
+	/* A message without arguments needs no copy: errors in hot loops
+	 * (nothing to read yet) then cost no allocation. */
+	if (!reason && !strchr(fmt, '%')) {
+		e->fixed = fmt;
+		return;
+	}
 	if (vasprintf(&head, fmt, ap) < 0)
 		return;
 	if (!reason) {
@@ -210,5 +218,5 @@ wk__err_string(const wk__err *e)
 {
 	if (e->message)
 		return e->message;
-	return wk_error_message(e->code);
+	return e->fixed ? e->fixed : wk_error_message(e->code);
 }
