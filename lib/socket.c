@@ -376,6 +376,41 @@ io_failed(wk_socket *s, int err, const char *what)
 }
 
 /*
+ * Room for want more bytes in the read buffer; NULL with the error set
+ * when memory runs out.
+ */
+static char *
+read_space(wk_socket *s, size_t want)
+{
+	char *p = wk__buf_space(&s->rbuf, want);
+
+	if (!p)
+		wk__err_set_sys(&s->err, ENOMEM, "read from %s",
+		    wk__socket_target(s));
+	return p;
+}
+
+/*
+ * What a receive into the read buffer gave: the bytes (now buffered), 0
+ * when nothing was there, -1 when the connection ended.
+ */
+static ssize_t
+took(wk_socket *s, ssize_t n, int err)
+{
+	if (n > 0) {
+		wk__buf_commit(&s->rbuf, (size_t)n);
+		return n;
+	}
+	if (n == 0)
+		peer_closed(s);
+	else if (err == EAGAIN || err == EWOULDBLOCK)
+		return 0;
+	else
+		io_failed(s, err, "read from");
+	return -1;
+}
+
+/*
  * Reads what the kernel has, up to READ_CHUNK and the read buffer's
  * limit, into the read buffer.  Returns the bytes read, 0 when nothing
  * was there (or there is no room), -1 when the connection ended.
@@ -397,23 +432,10 @@ fill(wk_socket *s)
 		if (want > s->read_limit - len)
 			want = s->read_limit - len;
 	}
-	if (!(p = wk__buf_space(&s->rbuf, want))) {
-		wk__err_set_sys(&s->err, ENOMEM, "read from %s",
-		    wk__socket_target(s));
-		return 0;
-	}
+	if (!(p = read_space(s, want)))
+		return -1;
 	n = wk__fd_recv(s->fd, p, want, &err);
-	if (n > 0) {
-		wk__buf_commit(&s->rbuf, (size_t)n);
-		return n;
-	}
-	if (n == 0)
-		peer_closed(s);
-	else if (err == EAGAIN || err == EWOULDBLOCK)
-		return 0;
-	else
-		io_failed(s, err, "read from");
-	return -1;
+	return took(s, n, err);
 }
 
 /*
@@ -432,28 +454,15 @@ fill_wait(wk_socket *s, int64_t deadline)
 
 	if (s->read_limit && want > s->read_limit - len)
 		want = s->read_limit - len;
-	if (!(p = wk__buf_space(&s->rbuf, want))) {
-		wk__err_set_sys(&s->err, ENOMEM, "read from %s",
-		    wk__socket_target(s));
+	if (!(p = read_space(s, want)))
 		return -1;
-	}
 	if (!s->blocking && wk__fd_set_blocking(s->fd, true) == 0)
 		s->blocking = true;
 	if (deadline != WK__FOREVER)
 		deadline -= WK__RCVTIMEO_SLACK_MS * WK__NS_PER_MS;
 	n = s->blocking ? wk__fd_recv_wait(s->fd, p, want, deadline,
 	    &s->rcv_timeout_ms, &err) : (err = EAGAIN, -1);
-	if (n > 0) {
-		wk__buf_commit(&s->rbuf, (size_t)n);
-		return n;
-	}
-	if (n == 0)
-		peer_closed(s);
-	else if (err == EAGAIN || err == EWOULDBLOCK)
-		return 0;
-	else
-		io_failed(s, err, "read from");
-	return -1;
+	return took(s, n, err);
 }
 
 /* Sends what the kernel takes of the queue; -1 when the connection ended. */

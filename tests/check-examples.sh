@@ -37,6 +37,9 @@ fail() { echo "FAIL: $*"; exit 1; }
 # OUT, and sets pid, and port from its "... port N" line.
 start() {
 	out=$1; shift
+	# Truncated here, not by the background job's redirection: that
+	# happens later, and the loop below would read the last run's port.
+	: > "$out"
 	"$@" > "$out" &
 	pid=$!
 	pids="$pids $pid"
