@@ -269,10 +269,36 @@ wk__fd_multicast_if(int fd, int family, unsigned ifindex)
  * would cost two; *timeout_ms caches the timeout the socket holds, and
  * a caller waiting with the same msecs again sets nothing.
  */
+/* Sets the socket's receive timeout to left ms (-1: none) unless it has it. */
+static int
+set_rcvtimeo(int fd, int left, int *timeout_ms)
+{
+	struct timeval tv = { left < 0 ? 0 : left / 1000,
+	    left < 0 ? 0 : (left % 1000) * 1000 };
+
+	if (left == *timeout_ms)
+		return 0;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
+		return sys_error();
+	*timeout_ms = left;
+	return 0;
+}
+
 ssize_t
 wk__fd_recv_wait(int fd, void *buf, size_t size, int64_t deadline,
     int *timeout_ms, int *err)
 {
+	return wk__fd_recvfrom_wait(fd, buf, size, deadline, timeout_ms, NULL,
+	    NULL, err);
+}
+
+/* The same, for a datagram and its sender (from may be NULL). */
+ssize_t
+wk__fd_recvfrom_wait(int fd, void *buf, size_t size, int64_t deadline,
+    int *timeout_ms, wk_addr *from, uint16_t *port, int *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
 	ssize_t n;
 	int left;
 
@@ -281,21 +307,17 @@ wk__fd_recv_wait(int fd, void *buf, size_t size, int64_t deadline,
 			*err = EAGAIN;
 			return -1;
 		}
-		if (left != *timeout_ms) {
-			struct timeval tv = { left < 0 ? 0 : left / 1000,
-			    left < 0 ? 0 : (left % 1000) * 1000 };
-
-			if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
-			    sizeof(tv)) != 0) {
-				*err = sys_error();
-				return -1;
-			}
-			*timeout_ms = left;
-		}
-		if ((n = recv(fd, buf, size, 0)) >= 0 || errno != EINTR)
+		if ((*err = set_rcvtimeo(fd, left, timeout_ms)) != 0)
+			return -1;
+		len = sizeof(ss);
+		n = recvfrom(fd, buf, size, 0, from ? (struct sockaddr *)&ss :
+		    NULL, from ? &len : NULL);
+		if (n >= 0 || errno != EINTR)
 			break;
 	}
 	*err = n < 0 ? sys_error() : 0;
+	if (n >= 0 && from)
+		wk_addr_from_sockaddr(from, port, (struct sockaddr *)&ss, len);
 	return n;
 }
 

@@ -32,6 +32,8 @@ ssize_t wk__fd_recv(int fd, void *buf, size_t size, int *err);
 ssize_t wk__fd_send(int fd, const void *buf, size_t size, int *err);
 ssize_t wk__fd_recv_wait(int fd, void *buf, size_t size, int64_t deadline,
     int *timeout_ms, int *err);
+ssize_t wk__fd_recvfrom_wait(int fd, void *buf, size_t size, int64_t deadline,
+    int *timeout_ms, wk_addr *from, uint16_t *port, int *err);
 int wk__fd_poll(struct pollfd *fds, unsigned n, int64_t deadline, int *ready);
 int wk__fd_wait(int fd, short events, int64_t deadline, short *revents);
 int wk__fd_name(int fd, bool peer, wk_addr *addr, uint16_t *port);

@@ -67,6 +67,10 @@ struct wk_socket {
 	bool peer_known, local_known;
 	bool blocking;			/* the descriptor is in blocking mode */
 	int af;				/* its AF_INET / AF_INET6; 0 unknown */
+	/* UDP: a datagram a wait received, in rbuf, until it is read */
+	bool held;
+	wk_addr held_from;
+	uint16_t held_port;
 	/* buffers */
 	wk__buf rbuf, wbuf;
 	size_t read_limit;		/* 0: unlimited */

@@ -73,6 +73,10 @@ wk__socket_close_fd(wk_socket *s)
 	s->peer_port = s->local_port = 0;
 	s->peer_known = s->local_known = false;
 	s->af = 0;
+	if (s->type == WK_SOCKET_UDP) {	/* a held datagram goes too */
+		s->held = false;
+		wk__buf_clear(&s->rbuf);
+	}
 }
 
 /*

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <wirekit/udp.h>
 
@@ -47,6 +48,32 @@ has_endpoint(wk_socket *s, const char *what)
 	wk__err_set(&s->err, WK_OPERATION, "%s: the socket is %s", what,
 	    wk_state_name(s->state));
 	return false;
+}
+
+/*
+ * The largest datagram (IPv6 over loopback may carry 65,527 bytes): a
+ * wait that receives one holds it whole until it is read.
+ */
+#define DATAGRAM_MAX 65536
+
+/* Hands out the datagram a wait received: as recvfrom() would. */
+static ssize_t
+take_held(wk_socket *s, void *buf, size_t size, wk_addr *from,
+    uint16_t *port)
+{
+	size_t n = wk__buf_len(&s->rbuf);
+
+	if (n > size)
+		n = size;	/* the rest of the datagram is lost */
+	if (n)
+		memcpy(buf, wk__buf_head(&s->rbuf), n);
+	wk__buf_clear(&s->rbuf);
+	s->held = false;
+	if (from)
+		*from = s->held_from;
+	if (port)
+		*port = s->held_port;
+	return (ssize_t)n;
 }
 
 /* ---------------------------------------------------------------- datagrams */
@@ -99,8 +126,8 @@ wk_udp_has_pending_datagrams(wk_socket *s)
 	if (!s)
 		return false;
 	wk__err_clear(&s->err);
-	return s->type == WK_SOCKET_UDP && s->fd >= 0 &&
-	    wk__fd_peek_datagram(s->fd, &size) == 0;
+	return s->type == WK_SOCKET_UDP && s->fd >= 0 && (s->held ||
+	    wk__fd_peek_datagram(s->fd, &size) == 0);
 }
 
 ssize_t
@@ -112,6 +139,8 @@ wk_udp_pending_datagram_size(wk_socket *s)
 	if (!is_udp(s, "pending datagram size") ||
 	    !has_endpoint(s, "pending datagram size"))
 		return -1;
+	if (s->held)
+		return (ssize_t)wk__buf_len(&s->rbuf);
 	if ((err = wk__fd_peek_datagram(s->fd, &size)) == 0)
 		return (ssize_t)size;
 	if (err == EAGAIN || err == EWOULDBLOCK)
@@ -142,8 +171,14 @@ wk_udp_read_datagram(wk_socket *s, void *buf, size_t size, wk_addr *from,
 		    "read a datagram: the buffer is NULL");
 		return -1;
 	}
-	/* A short buffer takes the start; the rest of the datagram is lost. */
-	n = wk__fd_recvfrom(s->fd, buf, size, &sender, &sender_port, &err);
+	if (s->held) {
+		n = take_held(s, buf, size, &sender, &sender_port);
+		err = 0;
+	} else {
+		/* A short buffer takes the start; the rest is lost. */
+		n = wk__fd_recvfrom(s->fd, buf, size, &sender, &sender_port,
+		    &err);
+	}
 	if (n < 0) {
 		if (err == EAGAIN || err == EWOULDBLOCK)
 			wk__err_set(&s->err, WK_TEMPORARY,
@@ -184,6 +219,8 @@ wk__udp_read(wk_socket *s, void *buf, size_t size)
 		    "use wk_udp_read_datagram", wk_state_name(s->state));
 		return -1;
 	}
+	if (s->held)
+		return take_held(s, buf, size, NULL, NULL);
 	if ((n = wk__fd_recv(s->fd, buf, size, &err)) >= 0)
 		return n;
 	return connected_error(s, err, "read from");
@@ -211,6 +248,40 @@ wk__udp_write(wk_socket *s, const void *buf, size_t size)
 	return connected_error(s, err, "write to");
 }
 
+/*
+ * The fast wait: one recvfrom() that blocks (SO_RCVTIMEO, less the
+ * timer's slack) and holds the datagram for the read that follows, so
+ * wait-then-read costs one system call, as a blocking recvfrom() does.
+ * 1: a datagram is held; 0: failed, error set; -1: time is left for
+ * poll() to wait out.
+ */
+static int
+receive_wait(wk_socket *s, int64_t deadline)
+{
+	ssize_t n;
+	char *p;
+	int err;
+
+	if (!s->blocking && wk__fd_set_blocking(s->fd, true) == 0)
+		s->blocking = true;
+	if (!s->blocking || !(p = wk__buf_space(&s->rbuf, DATAGRAM_MAX)))
+		return -1;
+	if (deadline != WK__FOREVER)
+		deadline -= WK__RCVTIMEO_SLACK_MS * WK__NS_PER_MS;
+	n = wk__fd_recvfrom_wait(s->fd, p, DATAGRAM_MAX, deadline,
+	    &s->rcv_timeout_ms, &s->held_from, &s->held_port, &err);
+	if (n >= 0) {
+		wk__buf_commit(&s->rbuf, (size_t)n);
+		s->held_from = wk_addr_unmap_ipv4(&s->held_from);
+		s->held = true;
+		return 1;
+	}
+	if (err == EAGAIN || err == EWOULDBLOCK)
+		return -1;
+	wk__err_set_sys(&s->err, err, "wait for a datagram");
+	return 0;
+}
+
 /* wk_socket_wait_ready_read() on UDP: true once a datagram waits. */
 bool
 wk__udp_wait(wk_socket *s, int msecs)
@@ -226,6 +297,11 @@ wk__udp_wait(wk_socket *s, int msecs)
 		return false;
 	if (!has_endpoint(s, "wait for a datagram"))
 		return false;
+	if (s->held)
+		return true;
+	if ((msecs == -1 || msecs > WK__RCVTIMEO_SLACK_MS) &&
+	    (err = receive_wait(s, deadline)) >= 0)
+		return err == 1;
 	if ((err = wk__fd_wait(s->fd, POLLIN, deadline, &revents)) != 0) {
 		wk__err_set_sys(&s->err, err, "wait for a datagram");
 		return false;
