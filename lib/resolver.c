@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "error-private.h"
 #include "lookup-private.h"
 
@@ -147,21 +148,6 @@ static struct pool {
 
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int64_t
-deadline_ns(int msecs)
-{
-	return msecs < 0 ? INT64_MAX : now_ns() + (int64_t)msecs * 1000000LL;
-}
-
 static void
 cond_init(pthread_cond_t *c)
 {
@@ -179,7 +165,7 @@ cond_wait_until(pthread_cond_t *c, int64_t deadline)
 {
 	struct timespec ts;
 
-	if (deadline == INT64_MAX) {
+	if (deadline == WK__FOREVER) {
 		pthread_cond_wait(c, &pool.lock);
 		return true;
 	}
@@ -452,7 +438,7 @@ watch_files(void)
 	static const char *const defaults[2] = {
 		"/etc/resolv.conf", "/etc/hosts"
 	};
-	int64_t now = now_ns();
+	int64_t now = wk__now_ns();
 	bool changed = false;
 
 	if (now < pool.watch_next)
@@ -689,7 +675,7 @@ entry_finish(struct entry *e, const wk_hostinfo *info)
 	    (e->result = wk__hostinfo_copy(info, 0, info->name))) {
 		e->state = E_IDLE;
 		e->abandoned = false;
-		e->expires = now_ns() + (int64_t)ttl * 1000000LL;
+		e->expires = wk__now_ns() + (int64_t)ttl * WK__NS_PER_MS;
 		LIST_PUSH(pool.lru, e);
 		cache_trim();
 	} else {
@@ -773,10 +759,10 @@ run_delivery(struct lookup *l)
 static bool
 next_work(struct entry **e, struct lookup **l)
 {
-	int64_t since = now_ns();
+	int64_t since = wk__now_ns();
 
 	for (;;) {
-		int64_t deadline = since + (int64_t)pool.idle_msecs * 1000000LL;
+		int64_t deadline = since + (int64_t)pool.idle_msecs * WK__NS_PER_MS;
 
 		if (counted_threads() > (unsigned)pool.max_threads)
 			return false;
@@ -906,7 +892,7 @@ cache_hit(struct entry **ep)
 
 	if (!e || e->state != E_IDLE)
 		return NULL;
-	if (e->expires > now_ns())
+	if (e->expires > wk__now_ns())
 		return e;
 	entry_drop(e);
 	*ep = NULL;
@@ -1076,7 +1062,7 @@ timed_out(struct lookup *l)
 wk_hostinfo *
 wk__resolver_wait(int64_t id, int msecs)
 {
-	int64_t deadline = deadline_ns(msecs < -1 ? 0 : msecs);
+	int64_t deadline = wk__deadline(msecs);
 	struct lookup *l;
 	wk_hostinfo *r;
 
@@ -1122,7 +1108,7 @@ lookup_cached(const struct wk__request *req)
 wk_hostinfo *
 wk__resolver_lookup(const struct wk__request *req, int msecs)
 {
-	int64_t deadline = deadline_ns(msecs < -1 ? 0 : msecs);
+	int64_t deadline = wk__deadline(msecs);
 	struct lookup *l;
 	wk_hostinfo *r = NULL;
 
@@ -1142,7 +1128,7 @@ wk__resolver_lookup(const struct wk__request *req, int msecs)
 	} else if (!(r = wait_locked(l, deadline)) &&
 	    l->state == L_DELIVERING) {
 		/* The answer came as the time ran out: it is being copied. */
-		r = wait_locked(l, INT64_MAX);
+		r = wait_locked(l, WK__FOREVER);
 	}
 	if (!r) {
 		r = timed_out(l);
