@@ -285,25 +285,30 @@ set_rcvtimeo(int fd, int left, int *timeout_ms)
 }
 
 ssize_t
-wk__fd_recv_wait(int fd, void *buf, size_t size, int64_t deadline,
+wk__fd_recv_wait(int fd, void *buf, size_t size, int64_t deadline, int left,
     int *timeout_ms, int *err)
 {
-	return wk__fd_recvfrom_wait(fd, buf, size, deadline, timeout_ms, NULL,
-	    NULL, err);
+	return wk__fd_recvfrom_wait(fd, buf, size, deadline, left, timeout_ms,
+	    NULL, NULL, err);
 }
 
-/* The same, for a datagram and its sender (from may be NULL). */
+/*
+ * The same, for a datagram and its sender (from may be NULL).  left is
+ * the first try's timeout as the caller took it from the same deadline
+ * (saving a clock read per wait); WK__LEFT_UNKNOWN computes it.
+ */
 ssize_t
 wk__fd_recvfrom_wait(int fd, void *buf, size_t size, int64_t deadline,
-    int *timeout_ms, wk_addr *from, uint16_t *port, int *err)
+    int left, int *timeout_ms, wk_addr *from, uint16_t *port, int *err)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	ssize_t n;
-	int left;
 
-	for (;;) {
-		if ((left = wk__ms_left(deadline)) == 0) {
+	for (;; left = WK__LEFT_UNKNOWN) {
+		if (left == WK__LEFT_UNKNOWN)
+			left = wk__ms_left(deadline);
+		if (left == 0) {
 			*err = EAGAIN;
 			return -1;
 		}

@@ -30,10 +30,11 @@ int wk__fd_accept(int fd, int *conn, wk_addr *peer, uint16_t *port);
 void wk__fd_close(int fd);
 ssize_t wk__fd_recv(int fd, void *buf, size_t size, int *err);
 ssize_t wk__fd_send(int fd, const void *buf, size_t size, int *err);
+#define WK__LEFT_UNKNOWN (-2)	/* the recv waits' left: take it from deadline */
 ssize_t wk__fd_recv_wait(int fd, void *buf, size_t size, int64_t deadline,
-    int *timeout_ms, int *err);
+    int left, int *timeout_ms, int *err);
 ssize_t wk__fd_recvfrom_wait(int fd, void *buf, size_t size, int64_t deadline,
-    int *timeout_ms, wk_addr *from, uint16_t *port, int *err);
+    int left, int *timeout_ms, wk_addr *from, uint16_t *port, int *err);
 int wk__fd_poll(struct pollfd *fds, unsigned n, int64_t deadline, int *ready);
 int wk__fd_wait(int fd, short events, int64_t deadline, short *revents);
 int wk__fd_name(int fd, bool peer, wk_addr *addr, uint16_t *port);

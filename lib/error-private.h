@@ -24,7 +24,15 @@ typedef struct wk__err {
 wk_error wk__error_from_errno(int errnum);
 wk_error wk__error_from_gai(int eai, int errnum);
 
-void wk__err_clear(wk__err *e);
+void wk__err_reset(wk__err *e);
+
+/* Every call clears its object's error first: nothing to do when clear. */
+static inline void
+wk__err_clear(wk__err *e)
+{
+	if (e->code != WK_NO_ERROR || e->message || e->fixed)
+		wk__err_reset(e);
+}
 void wk__err_set(wk__err *e, wk_error code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void wk__err_set_sys(wk__err *e, int errnum, const char *fmt, ...)

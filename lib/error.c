@@ -131,7 +131,7 @@ wk__error_from_gai(int eai, int errnum)
 }
 
 void
-wk__err_clear(wk__err *e)
+wk__err_reset(wk__err *e)
 {
 	free(e->message);
 	e->message = NULL;

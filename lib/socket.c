@@ -444,11 +444,12 @@ fill(wk_socket *s)
 
 /*
  * The fast wait for input when nothing is queued for output: one recv()
- * that blocks until the deadline less the timer's slack.  Returns as
+ * that blocks until the deadline less the timer's slack (msecs is the
+ * wait's own, just turned into deadline).  Returns as
  * fill() does; 0 when the time ran out, and poll() waits the rest.
  */
 static ssize_t
-fill_wait(wk_socket *s, int64_t deadline)
+fill_wait(wk_socket *s, int64_t deadline, int msecs)
 {
 	size_t len = wk__buf_len(&s->rbuf);
 	size_t want = len ? READ_CHUNK : WAIT_CHUNK;
@@ -465,6 +466,7 @@ fill_wait(wk_socket *s, int64_t deadline)
 	if (deadline != WK__FOREVER)
 		deadline -= WK__RCVTIMEO_SLACK_MS * WK__NS_PER_MS;
 	n = s->blocking ? wk__fd_recv_wait(s->fd, p, want, deadline,
+	    msecs == -1 ? -1 : msecs - WK__RCVTIMEO_SLACK_MS,
 	    &s->rcv_timeout_ms, &err) : (err = EAGAIN, -1);
 	return took(s, n, err);
 }
@@ -695,7 +697,7 @@ wk_socket_wait_ready_read(wk_socket *s, int msecs)
 	if (s->state == WK_STATE_CONNECTED && wk__buf_len(&s->wbuf) == 0) {
 		/* Polling once, or a blocking recv() for longer waits. */
 		got = msecs == -1 || msecs > WK__RCVTIMEO_SLACK_MS ?
-		    fill_wait(s, deadline) : fill(s);
+		    fill_wait(s, deadline, msecs) : fill(s);
 		if (got != 0)
 			return got > 0;
 	}

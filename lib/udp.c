@@ -256,7 +256,7 @@ wk__udp_write(wk_socket *s, const void *buf, size_t size)
  * poll() to wait out.
  */
 static int
-receive_wait(wk_socket *s, int64_t deadline)
+receive_wait(wk_socket *s, int64_t deadline, int msecs)
 {
 	ssize_t n;
 	char *p;
@@ -269,6 +269,7 @@ receive_wait(wk_socket *s, int64_t deadline)
 	if (deadline != WK__FOREVER)
 		deadline -= WK__RCVTIMEO_SLACK_MS * WK__NS_PER_MS;
 	n = wk__fd_recvfrom_wait(s->fd, p, DATAGRAM_MAX, deadline,
+	    msecs == -1 ? -1 : msecs - WK__RCVTIMEO_SLACK_MS,
 	    &s->rcv_timeout_ms, &s->held_from, &s->held_port, &err);
 	if (n >= 0) {
 		wk__buf_commit(&s->rbuf, (size_t)n);
@@ -300,7 +301,7 @@ wk__udp_wait(wk_socket *s, int msecs)
 	if (s->held)
 		return true;
 	if ((msecs == -1 || msecs > WK__RCVTIMEO_SLACK_MS) &&
-	    (err = receive_wait(s, deadline)) >= 0)
+	    (err = receive_wait(s, deadline, msecs)) >= 0)
 		return err == 1;
 	if ((err = wk__fd_wait(s->fd, POLLIN, deadline, &revents)) != 0) {
 		wk__err_set_sys(&s->err, err, "wait for a datagram");
