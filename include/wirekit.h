@@ -16,5 +16,6 @@
 #include <wirekit/server.h>
 #include <wirekit/iface.h>
 #include <wirekit/udp.h>
+#include <wirekit/thread.h>
 
 #endif /* WIREKIT_H */

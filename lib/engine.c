@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -555,4 +556,49 @@ wk__event_clear(int fd)
 
 	while (read(fd, &count, sizeof(count)) < 0 && errno == EINTR)
 		;
+}
+
+/*
+ * An epoll set watching one descriptor for input, edge-triggered: the
+ * callback layer's way to hear of new datagrams without taking them.
+ */
+int
+wk__edge_new(int *epfd)
+{
+	*epfd = epoll_create1(EPOLL_CLOEXEC);
+	return *epfd < 0 ? sys_error() : 0;
+}
+
+/* Watches fd in epfd instead of whatever it watched before. */
+int
+wk__edge_watch(int epfd, int old_fd, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.fd = fd };
+
+	if (old_fd >= 0 && old_fd != fd)
+		(void)epoll_ctl(epfd, EPOLL_CTL_DEL, old_fd, NULL);
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
+		return 0;
+	if (errno == EEXIST && epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
+		return 0;
+	return sys_error();
+}
+
+/* Takes the edges epfd has seen; true when there was one. */
+bool
+wk__edge_take(int epfd)
+{
+	struct epoll_event ev[4];
+	int n;
+
+	while ((n = epoll_wait(epfd, ev, 4, 0)) < 0 && errno == EINTR)
+		;
+	return n > 0;
+}
+
+/* Ends both directions of fd, waking a thread blocked on it. */
+void
+wk__fd_shutdown(int fd)
+{
+	(void)shutdown(fd, SHUT_RDWR);
 }

@@ -67,4 +67,10 @@ int wk__event_new(int *fd);
 void wk__event_signal(int fd);
 void wk__event_clear(int fd);
 
+int wk__edge_new(int *epfd);
+int wk__edge_watch(int epfd, int old_fd, int fd);
+bool wk__edge_take(int epfd);
+
+void wk__fd_shutdown(int fd);
+
 #endif /* WIREKIT_ENGINE_H */

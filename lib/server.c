@@ -17,22 +17,11 @@
 
 #include "clock.h"
 #include "engine.h"
+#include "server-private.h"
 #include "socket-private.h"
 
 #define DEFAULT_MAX_PENDING 30	/* Qt's maxPendingConnections */
 #define BACKLOG 50		/* Qt's listen() backlog */
-
-struct wk_server {
-	int fd;
-	wk__err err;
-	wk_addr addr;
-	uint16_t port;
-	bool paused;
-	bool adopted;		/* the listener came from outside */
-	int max_pending;
-	wk_socket **pending;	/* a ring of max_pending slots */
-	size_t head, count;
-};
 
 wk_server *
 wk_server_new(void)
@@ -78,6 +67,9 @@ wk_server_free(wk_server *srv)
 {
 	if (!srv)
 		return;
+	/* A started or serving server: its threads are stopped first. */
+	if (srv->free_hook)
+		srv->free_hook(srv);
 	wk_server_close(srv);
 	wk__err_clear(&srv->err);
 	free(srv);

@@ -30,6 +30,17 @@
 #define WK__CONNECT_TIMEOUT_MS 30000
 
 struct wk__lookup_link;
+struct wk__sthread;
+
+/*
+ * A state change as the callback layer sees it: the state left and the
+ * one entered, and the error the socket held at that moment.
+ */
+struct wk__state_change {
+	wk_state from, to;
+	wk_error error;
+};
+#define WK__STATE_LOG 32	/* changes kept between two looks */
 
 /* One connection attempt of a Happy Eyeballs race. */
 struct wk__attempt {
@@ -78,6 +89,19 @@ struct wk_socket {
 	/* options */
 	int options[WK__OPTION_COUNT];
 	bool option_set[WK__OPTION_COUNT];
+	/* counted always, read by the callback layer */
+	uint64_t rx_count;		/* bytes (TCP) received from the kernel,
+					   datagrams (UDP) handed to the caller */
+	uint64_t tx_count;		/* bytes given to the kernel */
+	int idle_ms;			/* > 0: what a wait given -1 waits */
+	/* the callback layer (thread.c, serve.c), above this file */
+	struct wk__sthread *thread;
+	bool (*free_hook)(wk_socket *s);	/* false: the free is deferred */
+	void (*close_hook)(wk_socket *s);	/* before the descriptor goes */
+	void *hook_ctx;
+	bool log_states;
+	struct wk__state_change state_log[WK__STATE_LOG];
+	unsigned log_head, log_count;
 };
 
 /* socket.c */
@@ -89,6 +113,9 @@ void wk__socket_close_fd(wk_socket *s);
 void wk__socket_apply_options(wk_socket *s, int fd, int family);
 const char *wk__socket_target(wk_socket *s);
 int wk__socket_family(wk_socket *s);
+unsigned wk__socket_pollfds(wk_socket *s, struct pollfd *fds, int64_t *wake);
+void wk__socket_step(wk_socket *s, const struct pollfd *fds, unsigned n);
+bool wk__socket_next_change(wk_socket *s, struct wk__state_change *c);
 
 /* udp.c */
 ssize_t wk__udp_read(wk_socket *s, void *buf, size_t size);

@@ -60,13 +60,37 @@ wk_tcp_socket(void)
 void
 wk__socket_set_state(wk_socket *s, wk_state state)
 {
+	if (s->log_states && state != s->state) {
+		unsigned i = (s->log_head + s->log_count) % WK__STATE_LOG;
+
+		s->state_log[i] = (struct wk__state_change){ s->state, state,
+		    s->err.code };
+		if (s->log_count < WK__STATE_LOG)
+			s->log_count++;
+		else	/* full: the oldest goes */
+			s->log_head = (s->log_head + 1) % WK__STATE_LOG;
+	}
 	s->state = state;
+}
+
+/* The oldest state change not looked at yet; false when none is left. */
+bool
+wk__socket_next_change(wk_socket *s, struct wk__state_change *c)
+{
+	if (s->log_count == 0)
+		return false;
+	*c = s->state_log[s->log_head];
+	s->log_head = (s->log_head + 1) % WK__STATE_LOG;
+	s->log_count--;
+	return true;
 }
 
 /* The descriptor goes, and with it the addresses (as Qt clears them). */
 void
 wk__socket_close_fd(wk_socket *s)
 {
+	if (s->close_hook && s->fd >= 0)
+		s->close_hook(s);
 	wk__fd_close(s->fd);
 	s->fd = -1;
 	s->peer = s->local = (wk_addr){ 0 };
@@ -114,6 +138,9 @@ void
 wk_socket_free(wk_socket *s)
 {
 	if (!s)
+		return;
+	/* A started socket: its thread stops first, or frees it later. */
+	if (s->free_hook && !s->free_hook(s))
 		return;
 	close_now(s);
 	wk__buf_free(&s->rbuf);
@@ -403,6 +430,7 @@ took(wk_socket *s, ssize_t n, int err)
 {
 	if (n > 0) {
 		wk__buf_commit(&s->rbuf, (size_t)n);
+		s->rx_count += (uint64_t)n;
 		return n;
 	}
 	if (n == 0)
@@ -484,6 +512,7 @@ drain(wk_socket *s)
 	n = wk__fd_send(s->fd, wk__buf_head(&s->wbuf), len, &err);
 	if (n >= 0) {
 		wk__buf_drop(&s->wbuf, (size_t)n);
+		s->tx_count += (uint64_t)n;
 		return n;
 	}
 	if (err == EAGAIN || err == EWOULDBLOCK)
@@ -523,22 +552,30 @@ enum want { WANT_CONNECTED, WANT_READ, WANT_WRITTEN, WANT_CLOSED };
  * (unless the read buffer is full) and the queue's progress after.
  * Returns false when the deadline passed.
  */
-static bool
-poll_once(wk_socket *s, int64_t deadline, struct pollfd *fds, unsigned *n)
+unsigned
+wk__socket_pollfds(wk_socket *s, struct pollfd *fds, int64_t *wake)
 {
-	int64_t wake = deadline;
-	int ready, err;
+	unsigned n = wk__tcp_pollfds(s, fds, wake);
 
-	*n = wk__tcp_pollfds(s, fds, &wake);
-	if (*n == 0 && s->fd >= 0) {
+	if (n == 0 && s->fd >= 0) {
 		short ev = 0;
 
 		if (!s->read_limit || wk__buf_len(&s->rbuf) < s->read_limit)
 			ev |= POLLIN;
 		if (wk__buf_len(&s->wbuf))
 			ev |= POLLOUT;
-		fds[(*n)++] = (struct pollfd){ .fd = s->fd, .events = ev };
+		fds[n++] = (struct pollfd){ .fd = s->fd, .events = ev };
 	}
+	return n;
+}
+
+static bool
+poll_once(wk_socket *s, int64_t deadline, struct pollfd *fds, unsigned *n)
+{
+	int64_t wake = deadline;
+	int ready, err;
+
+	*n = wk__socket_pollfds(s, fds, &wake);
 	if ((err = wk__fd_poll(fds, *n, wake, &ready)) != 0) {
 		wk__err_set_sys(&s->err, err, "wait on %s", wk__socket_target(s));
 		return false;
@@ -569,6 +606,15 @@ step(wk_socket *s, const struct pollfd *fds, unsigned n, bool *wrote)
 	    wk__buf_len(&s->wbuf) == 0)
 		finish_close(s);
 	return got;
+}
+
+/* The callback layer's step: what poll() found, acted on. */
+void
+wk__socket_step(wk_socket *s, const struct pollfd *fds, unsigned n)
+{
+	bool wrote;
+
+	step(s, fds, n, &wrote);
 }
 
 static bool
@@ -624,6 +670,8 @@ wk_socket_wait_connected(wk_socket *s, int msecs)
 {
 	if (!s)
 		return false;
+	if (msecs == -1 && s->idle_ms > 0)
+		msecs = s->idle_ms;
 	wk__err_clear(&s->err);
 	if (s->state == WK_STATE_CONNECTED)
 		return true;
@@ -671,6 +719,8 @@ wk_socket_wait_ready_read(wk_socket *s, int msecs)
 
 	if (!s)
 		return false;
+	if (msecs == -1 && s->idle_ms > 0)
+		msecs = s->idle_ms;
 	wk__err_clear(&s->err);
 	if (s->type == WK_SOCKET_UDP)
 		return wk__udp_wait(s, msecs);
@@ -753,8 +803,10 @@ wk_socket_read(wk_socket *s, void *buf, size_t size)
 		return got ? (ssize_t)got : nothing_read(s);
 	/* The fast path: straight from the kernel into the caller's buffer. */
 	n = wk__fd_recv(s->fd, (char *)buf + got, size - got, &err);
-	if (n > 0)
+	if (n > 0) {
+		s->rx_count += (uint64_t)n;
 		return (ssize_t)(got + (size_t)n);
+	}
 	if (n == 0 && !got)
 		peer_closed(s);
 	else if (n < 0 && err != EAGAIN && err != EWOULDBLOCK && !got)
@@ -891,6 +943,7 @@ wk_socket_write(wk_socket *s, const void *buf, size_t size)
 		}
 		if (n < 0)
 			n = 0;
+		s->tx_count += (uint64_t)n;
 	}
 	if (!wk__buf_append(&s->wbuf, (const char *)buf + n, size - (size_t)n)) {
 		wk__err_set_sys(&s->err, ENOMEM, "write to %s",
@@ -927,6 +980,8 @@ wk_socket_wait_bytes_written(wk_socket *s, int msecs)
 {
 	if (!s)
 		return false;
+	if (msecs == -1 && s->idle_ms > 0)
+		msecs = s->idle_ms;
 	wk__err_clear(&s->err);
 	if (wk__buf_len(&s->wbuf) == 0) {
 		wk__err_set(&s->err, WK_OPERATION,
@@ -977,6 +1032,8 @@ wk_socket_wait_disconnected(wk_socket *s, int msecs)
 {
 	if (!s)
 		return false;
+	if (msecs == -1 && s->idle_ms > 0)
+		msecs = s->idle_ms;
 	wk__err_clear(&s->err);
 	if (s->state == WK_STATE_UNCONNECTED || s->state == WK_STATE_BOUND) {
 		wk__err_set(&s->err, WK_OPERATION,

@@ -69,6 +69,7 @@ take_held(wk_socket *s, void *buf, size_t size, wk_addr *from,
 		memcpy(buf, wk__buf_head(&s->rbuf), n);
 	wk__buf_clear(&s->rbuf);
 	s->held = false;
+	s->rx_count++;
 	if (from)
 		*from = s->held_from;
 	if (port)
@@ -178,6 +179,8 @@ wk_udp_read_datagram(wk_socket *s, void *buf, size_t size, wk_addr *from,
 		/* A short buffer takes the start; the rest is lost. */
 		n = wk__fd_recvfrom(s->fd, buf, size, &sender, &sender_port,
 		    &err);
+		if (n >= 0)
+			s->rx_count++;
 	}
 	if (n < 0) {
 		if (err == EAGAIN || err == EWOULDBLOCK)
@@ -221,8 +224,10 @@ wk__udp_read(wk_socket *s, void *buf, size_t size)
 	}
 	if (s->held)
 		return take_held(s, buf, size, NULL, NULL);
-	if ((n = wk__fd_recv(s->fd, buf, size, &err)) >= 0)
+	if ((n = wk__fd_recv(s->fd, buf, size, &err)) >= 0) {
+		s->rx_count++;
 		return n;
+	}
 	return connected_error(s, err, "read from");
 }
 
