@@ -870,11 +870,12 @@ wk_addr_from_sockaddr(wk_addr *out, uint16_t *port, const struct sockaddr *sa,
 	wk_addr a = { .family = WK_FAMILY_NONE };
 	uint16_t p = 0;
 
-	if (sa && sa->sa_family == AF_INET && len >= sizeof(*sin)) {
+	/* The length first: a shorter one may not even hold sa_family. */
+	if (sa && len >= sizeof(*sin) && sa->sa_family == AF_INET) {
 		a.family = WK_FAMILY_IPV4;
 		memcpy(a.bytes, &sin->sin_addr, 4);
 		p = ntohs(sin->sin_port);
-	} else if (sa && sa->sa_family == AF_INET6 && len >= sizeof(*sin6)) {
+	} else if (sa && len >= sizeof(*sin6) && sa->sa_family == AF_INET6) {
 		a.family = WK_FAMILY_IPV6;
 		memcpy(a.bytes, &sin6->sin6_addr, 16);
 		a.scope_id = sin6->sin6_scope_id;

@@ -26,7 +26,7 @@ wk__buf_space(wk__buf *b, size_t want)
 	size_t len = wk__buf_len(b), cap;
 	char *data;
 
-	if (b->cap - b->tail >= want)
+	if (b->data && b->cap - b->tail >= want)
 		return b->data + b->tail;
 	if (b->head > 0 && b->cap - len >= want) {
 		memmove(b->data, b->data + b->head, len);

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,14 @@ wk__error_from_gai(int eai, int errnum)
 	case 0:
 		return WK_NO_ERROR;
 	case EAI_NONAME:
+		/*
+		 * glibc says "no such name" when it could not even read its
+		 * configuration for want of descriptors or memory.
+		 */
+		if (errnum == EMFILE || errnum == ENFILE || errnum == ENOMEM ||
+		    errnum == ENOBUFS)
+			return WK_SOCKET_RESOURCE;
+		return WK_HOST_NOT_FOUND;
 #ifdef EAI_NODATA
 	case EAI_NODATA:
 #endif
@@ -203,13 +212,16 @@ wk__err_set_gai(wk__err *e, int eai, int errnum, const char *fmt, ...)
 	const char *reason;
 	va_list ap;
 
-	if (eai == EAI_SYSTEM && errnum)
+	wk_error code = wk__error_from_gai(eai, errnum);
+	bool from_errno = eai == EAI_SYSTEM ||
+	    (eai == EAI_NONAME && code == WK_SOCKET_RESOURCE);
+
+	if (from_errno && errnum)
 		reason = strerror_r(errnum, buf, sizeof(buf));
 	else
 		reason = gai_strerror(eai);
 	va_start(ap, fmt);
-	err_store(e, wk__error_from_gai(eai, errnum),
-	    eai == EAI_SYSTEM ? errnum : 0, reason, fmt, ap);
+	err_store(e, code, from_errno ? errnum : 0, reason, fmt, ap);
 	va_end(ap);
 }
 

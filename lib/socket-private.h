@@ -72,6 +72,7 @@ struct wk_socket {
 	wk_error last_failure;
 	bool close_after_connect;	/* disconnect() while connecting */
 	bool peer_gone;			/* the last connection ended by the peer */
+	bool read_eof;			/* the peer's end seen, the queue going out */
 	/* addresses, read from the kernel only when asked for */
 	wk_addr peer, local;
 	uint16_t peer_port, local_port;

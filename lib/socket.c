@@ -93,6 +93,7 @@ wk__socket_close_fd(wk_socket *s)
 		s->close_hook(s);
 	wk__fd_close(s->fd);
 	s->fd = -1;
+	s->read_eof = false;
 	s->peer = s->local = (wk_addr){ 0 };
 	s->peer_port = s->local_port = 0;
 	s->peer_known = s->local_known = false;
@@ -382,10 +383,20 @@ wk_socket_set_connect_timeout(wk_socket *s, int msecs)
 
 /* ---------------------------------------------------------------- moving bytes */
 
-/* The peer closed: Qt's order, the error first, then the states. */
+/*
+ * The peer closed: Qt's order, the error first, then the states.  A peer
+ * that only shut down its sending side still reads, so while output is
+ * queued the connection stays up, reading no more, until the queue is
+ * out (drain() comes back here then).
+ */
 static void
 peer_closed(wk_socket *s)
 {
+	if (wk__buf_len(&s->wbuf) && s->fd >= 0 &&
+	    s->state == WK_STATE_CONNECTED) {
+		s->read_eof = true;
+		return;
+	}
 	wk__err_set(&s->err, WK_REMOTE_HOST_CLOSED,
 	    "read from %s: the remote host closed the connection",
 	    wk__socket_target(s));
@@ -458,6 +469,8 @@ fill(wk_socket *s)
 	if (s->fd < 0 || (s->state != WK_STATE_CONNECTED &&
 	    s->state != WK_STATE_CLOSING))
 		return s->state == WK_STATE_UNCONNECTED ? -1 : 0;
+	if (s->read_eof)
+		return 0;	/* the end was read; the queue is going out */
 	if (s->read_limit) {
 		if (len >= s->read_limit)
 			return 0;
@@ -513,6 +526,9 @@ drain(wk_socket *s)
 	if (n >= 0) {
 		wk__buf_drop(&s->wbuf, (size_t)n);
 		s->tx_count += (uint64_t)n;
+		/* The peer's end came while this was queued: now it closes. */
+		if (s->read_eof && wk__buf_len(&s->wbuf) == 0)
+			peer_closed(s);
 		return n;
 	}
 	if (err == EAGAIN || err == EWOULDBLOCK)
@@ -560,7 +576,8 @@ wk__socket_pollfds(wk_socket *s, struct pollfd *fds, int64_t *wake)
 	if (n == 0 && s->fd >= 0) {
 		short ev = 0;
 
-		if (!s->read_limit || wk__buf_len(&s->rbuf) < s->read_limit)
+		if (!s->read_eof && (!s->read_limit ||
+		    wk__buf_len(&s->rbuf) < s->read_limit))
 			ev |= POLLIN;
 		if (wk__buf_len(&s->wbuf))
 			ev |= POLLOUT;
@@ -978,6 +995,8 @@ wk_socket_flush(wk_socket *s)
 bool
 wk_socket_wait_bytes_written(wk_socket *s, int msecs)
 {
+	uint64_t before;
+
 	if (!s)
 		return false;
 	if (msecs == -1 && s->idle_ms > 0)
@@ -993,10 +1012,12 @@ wk_socket_wait_bytes_written(wk_socket *s, int msecs)
 		    "wait for bytes written: the socket is not connected");
 		return false;
 	}
+	before = s->tx_count;
 	if (!wait_connected_then(s, WANT_WRITTEN, wk__deadline(msecs), msecs,
 	    "wait for bytes written to"))
 		return false;
-	return s->err.code == WK_NO_ERROR;
+	/* Bytes went out: true, even if the connection then ended. */
+	return s->tx_count != before || s->err.code == WK_NO_ERROR;
 }
 
 /* ---------------------------------------------------------------- closing */

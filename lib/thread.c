@@ -32,15 +32,16 @@
 #include "engine.h"
 #include "socket-private.h"
 
+/*
+ * A posted function, or (fn NULL) bytes of wk_socket_write_async(): one
+ * queue for both, so that bytes written after a post are appended after
+ * the posted function ran, as in Qt's one event queue.
+ */
 struct post {
 	struct post *next;
 	wk_socket_fn fn;
 	void *arg;
 	int64_t due;			/* timers: when */
-};
-
-struct chunk {
-	struct chunk *next;
 	size_t len;
 	char data[];
 };
@@ -58,7 +59,6 @@ struct wk__sthread {
 	/* under lock */
 	struct post *posts, **posts_tail;
 	struct post *timers;		/* by due time, then post order */
-	struct chunk *writes, **writes_tail;
 	bool running;			/* started and not yet joined */
 	bool stopping;
 	bool exited;			/* the thread is past its last handler */
@@ -97,7 +97,6 @@ static void
 drop_queues(struct wk__sthread *t)
 {
 	struct post *p;
-	struct chunk *c;
 
 	while ((p = t->posts)) {
 		t->posts = p->next;
@@ -108,11 +107,6 @@ drop_queues(struct wk__sthread *t)
 		t->timers = p->next;
 		free(p);
 	}
-	while ((c = t->writes)) {
-		t->writes = c->next;
-		free(c);
-	}
-	t->writes_tail = &t->writes;
 }
 
 static void
@@ -283,32 +277,13 @@ run_posts(struct wk__sthread *t)
 		p = list;
 		list = p->next;
 		if (!stopping(t)) {
-			p->fn(t->s, p->arg);
+			if (p->fn)
+				p->fn(t->s, p->arg);
+			else if (wk_socket_write(t->s, p->data, p->len) < 0)
+				send_error(t, wk_socket_error(t->s));
 			dispatch(t);
 		}
 		free(p);
-	}
-}
-
-/* Moves what other threads wrote into the socket's queue, in order. */
-static void
-take_writes(struct wk__sthread *t)
-{
-	struct chunk *list, *c;
-	wk_socket *s = t->s;
-
-	pthread_mutex_lock(&t->lock);
-	list = t->writes;
-	t->writes = NULL;
-	t->writes_tail = &t->writes;
-	pthread_mutex_unlock(&t->lock);
-	while ((c = list)) {
-		list = c->next;
-		if (!stopping(t) && wk_socket_write(s, c->data, c->len) < 0) {
-			send_error(t, wk_socket_error(s));
-			dispatch(t);
-		}
-		free(c);
 	}
 }
 
@@ -389,7 +364,6 @@ run(void *arg)
 	dispatch(t);
 	while (!stopping(t)) {
 		run_posts(t);
-		take_writes(t);
 		dispatch(t);
 		if (stopping(t))
 			break;
@@ -511,7 +485,6 @@ record_new(wk_socket *s)
 	pthread_condattr_destroy(&attr);
 	t->epfd = t->ep_fd = -1;
 	t->posts_tail = &t->posts;
-	t->writes_tail = &t->writes;
 	t->s = s;
 	return t;
 }
@@ -638,34 +611,27 @@ wk_socket_post_delayed(wk_socket *s, int msecs, wk_socket_fn fn, void *arg)
 bool
 wk_socket_write_async(wk_socket *s, const void *buf, size_t size)
 {
-	struct wk__sthread *t;
-	struct chunk *c;
+	struct post *p;
 
-	if (!s || (!buf && size) || !(t = s->thread))
+	if (!s || (!buf && size) || !s->thread)
 		return false;
-	if (size > SIZE_MAX - sizeof(*c) || !(c = malloc(sizeof(*c) + size)))
+	if (size > SIZE_MAX - sizeof(*p) || !(p = malloc(sizeof(*p) + size)))
 		return false;
-	c->next = NULL;
-	c->len = size;
+	*p = (struct post){ .len = size };
 	if (size)
-		memcpy(c->data, buf, size);
-	pthread_mutex_lock(&t->lock);
-	if (!t->running || t->stopping || t->exited) {
-		pthread_mutex_unlock(&t->lock);
-		free(c);
-		return false;
-	}
-	if (size) {
-		*t->writes_tail = c;
-		t->writes_tail = &c->next;
-	}
-	pthread_mutex_unlock(&t->lock);
+		memcpy(p->data, buf, size);
 	if (!size) {
-		free(c);
-		return true;
+		/* Nothing to queue; true when it could have been queued. */
+		struct wk__sthread *t = s->thread;
+		bool open;
+
+		free(p);
+		pthread_mutex_lock(&t->lock);
+		open = t->running && !t->stopping && !t->exited;
+		pthread_mutex_unlock(&t->lock);
+		return open;
 	}
-	wk__event_signal(t->efd);
-	return true;
+	return enqueue(s, p, false);
 }
 
 void

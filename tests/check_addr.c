@@ -1661,6 +1661,30 @@ START_TEST(test_from_sockaddr_in)
 }
 END_TEST
 
+/*
+ * Found by fuzz_resolver: a socket address shorter than its sa_family
+ * field (an ai_addrlen of 0 or 1) must not be read past its end.  Each
+ * is allocated to its exact length, so that ASan and valgrind see it.
+ */
+START_TEST(test_from_sockaddr_runt)
+{
+	uint16_t port = 1;
+	wk_addr a;
+
+	for (size_t len = 0; len < 2; len++) {
+		unsigned char *p = malloc(len ? len : 1);
+
+		ck_assert_ptr_nonnull(p);
+		p[0] = AF_INET;
+		ck_assert(!wk_addr_from_sockaddr(&a, &port,
+		    (struct sockaddr *)p, len));
+		assert_null_addr(&a, "runt sockaddr");
+		ck_assert_uint_eq(port, 0);
+		free(p);
+	}
+}
+END_TEST
+
 START_TEST(test_from_sockaddr_in6)
 {
 	struct sockaddr_in6 sin6;
@@ -2280,6 +2304,7 @@ addr_suite(void)
 	tcase_add_test(tc, test_to_sockaddr_any);
 	tcase_add_test(tc, test_to_sockaddr_bad);
 	tcase_add_test(tc, test_sockaddr_round_trip);
+	tcase_add_test(tc, test_from_sockaddr_runt);
 	tcase_add_test(tc, test_ipv4_conversions);
 	tcase_add_loop_test(tc, test_to_ipv4, 0, (int)ARRAY_SIZE(to_ipv4_rows));
 	tcase_add_test(tc, test_to_ipv4_null_pointer);

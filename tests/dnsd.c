@@ -1,8 +1,10 @@
 /*
  * dnsd.c - a small authoritative DNS server for the tests, on a thread
  *
- * One thread serves one UDP socket.  Answers wait in a queue until they
- * are due, so a latency delays each answer without serialising them.
+ * One thread serves one UDP socket and a TCP listener on the same port.
+ * Answers wait in a queue until they are due, so a latency delays each
+ * answer without serialising them.  TCP connections are driven by the
+ * same poll() loop, never blocking it.
  *
  * Copyright (C) 2026 The wirekit authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -31,6 +33,12 @@
 #define TTL 60
 /* Without EDNS a UDP message is at most 512 bytes (RFC 1035 4.2.1). */
 #define MAX_MSG 512
+/* A TCP message has a two-byte length (RFC 1035 4.2.2). */
+#define MAX_TCP_MSG 65535
+/* TCP connections served at once; more are closed at once. */
+#define MAX_CONNS 8
+/* Packets one query may get: the misbehaviours send up to two first. */
+#define MAX_REPLIES 3
 /* A wire name is at most 255 bytes; shown with \DDD escapes, 4 each. */
 #define MAX_TEXT 1024
 /* Distinct (name, type) pairs counted; more are only totalled. */
@@ -38,14 +46,15 @@
 
 #define FLAG_QR 0x8000u
 #define FLAG_AA 0x0400u
+#define FLAG_TC 0x0200u
 #define FLAG_RD 0x0100u
 #define OPCODE_MASK 0x7800u
 #define CLASS_IN 1
 #define TYPE_SOA 6
 
 enum rcode {
-	RCODE_OK = 0, RCODE_FORMERR = 1, RCODE_NXDOMAIN = 3,
-	RCODE_NOTIMP = 4, RCODE_REFUSED = 5
+	RCODE_OK = 0, RCODE_FORMERR = 1, RCODE_SERVFAIL = 2,
+	RCODE_NXDOMAIN = 3, RCODE_NOTIMP = 4, RCODE_REFUSED = 5
 };
 
 static const struct rr {
@@ -63,10 +72,42 @@ static const struct rr {
 	{ "xn--bcher-kva." ZONE, DNSD_TYPE_A, "192.0.2.12" },
 	{ "coalesce." ZONE, DNSD_TYPE_A, "192.0.2.13" },
 	{ "coalesce." ZONE, DNSD_TYPE_AAAA, "2001:db8::13" },
+	/* The misbehaving names that answer at last (see dnsd.h). */
+	{ "tc." ZONE, DNSD_TYPE_A, "192.0.2.15" },
+	{ "garbage." ZONE, DNSD_TYPE_A, "192.0.2.16" },
+	{ "forged." ZONE, DNSD_TYPE_A, "192.0.2.17" },
+	{ "slow." ZONE, DNSD_TYPE_A, "192.0.2.18" },
 };
 
-/* Queries for these names are dropped: see is_silent(). */
+/* What a forged answer (with a wrong ID) claims. */
+static const struct rr forged_rrs[] = {
+	{ "forged." ZONE, DNSD_TYPE_A, "192.0.2.66" },
+	{ "forged." ZONE, DNSD_TYPE_AAAA, "2001:db8::66" },
+};
+
+/* Queries for these names are dropped: see label_is(). */
 static const char silent_prefix[] = "silent";
+
+enum misbehaviour {
+	MB_NONE, MB_SILENT, MB_SERVFAIL, MB_TC, MB_TCFAIL, MB_MANY, MB_JUNK,
+	MB_GARBAGE, MB_FORGED, MB_RUNT, MB_SLOW
+};
+
+static const struct {
+	const char *label;
+	enum misbehaviour mb;
+} misbehaviours[] = {
+	{ silent_prefix, MB_SILENT },
+	{ "servfail", MB_SERVFAIL },
+	{ "tc", MB_TC },
+	{ "tcfail", MB_TCFAIL },
+	{ "many", MB_MANY },
+	{ "junk", MB_JUNK },
+	{ "garbage", MB_GARBAGE },
+	{ "forged", MB_FORGED },
+	{ "runt", MB_RUNT },
+	{ "slow", MB_SLOW },
+};
 
 struct count {
 	char name[MAX_TEXT];
@@ -84,16 +125,37 @@ struct delayed {
 	unsigned char msg[MAX_MSG];
 };
 
+struct out {
+	unsigned char b[MAX_TCP_MSG];
+	size_t len;
+	size_t max;		/* MAX_MSG over UDP, MAX_TCP_MSG over TCP */
+	bool full;
+};
+
+/* A TCP connection; only the server thread sees these. */
+struct conn {
+	int fd;			/* -1: the slot is free */
+	size_t inlen;
+	unsigned char in[2 + MAX_TCP_MSG];
+	unsigned char *out;	/* answers not sent yet, with their lengths */
+	size_t outlen, outoff;
+};
+
 struct dnsd {
 	int fd;
+	int tcp_fd;		/* the TCP listener, -1 without */
 	int wake[2];		/* written once by dnsd_stop() */
 	uint16_t port;
 	pthread_t thread;
 	struct delayed *queue;
+	/* the server thread's own */
+	struct out *replies;	/* MAX_REPLIES of them */
+	struct conn *conns;	/* MAX_CONNS of them */
 	pthread_mutex_t lock;	/* guards the fields below */
 	int latency_ms;
 	size_t ncounts;
 	unsigned uncounted;
+	unsigned tcp_queries;
 	struct count counts[MAX_COUNTS];
 };
 
@@ -101,12 +163,6 @@ struct query {
 	unsigned id, flags, type, class;
 	size_t end;		/* offset just past the question */
 	char name[MAX_TEXT];
-};
-
-struct out {
-	unsigned char b[MAX_MSG];
-	size_t len;
-	bool full;
 };
 
 static unsigned
@@ -118,7 +174,7 @@ get16(const unsigned char *p)
 static void
 put(struct out *o, const void *p, size_t n)
 {
-	if (o->full || n > sizeof(o->b) - o->len) {
+	if (o->full || n > o->max - o->len) {
 		o->full = true;
 		return;
 	}
@@ -244,16 +300,34 @@ in_zone(const char *name)
 	    strcasecmp(name + n - z, ZONE) == 0;
 }
 
-/* "silent" or "silent-*", one label under the zone. */
+/* "label" or "label-*", one label under the zone. */
 static bool
-is_silent(const char *name)
+label_is(const char *name, const char *label)
 {
 	const char *dot = strchr(name, '.');
-	size_t n = strlen(silent_prefix);
+	size_t n = strlen(label);
 
 	return dot != NULL && strcasecmp(dot + 1, ZONE) == 0 &&
-	    strncasecmp(name, silent_prefix, n) == 0 &&
+	    strncasecmp(name, label, n) == 0 &&
 	    (name[n] == '.' || name[n] == '-');
+}
+
+/* How name misbehaves; *base is the name its records are under. */
+static enum misbehaviour
+misbehaviour_of(const char *name, char *base, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(misbehaviours) / sizeof(misbehaviours[0]);
+	    i++) {
+		if (label_is(name, misbehaviours[i].label)) {
+			snprintf(base, size, "%s.%s", misbehaviours[i].label,
+			    ZONE);
+			return misbehaviours[i].mb;
+		}
+	}
+	snprintf(base, size, "%s", name);
+	return MB_NONE;
 }
 
 static bool
@@ -261,7 +335,7 @@ name_exists(const char *name)
 {
 	size_t i;
 
-	if (strcasecmp(name, ZONE) == 0)
+	if (strcasecmp(name, ZONE) == 0 || strcasecmp(name, "many." ZONE) == 0)
 		return true;
 	for (i = 0; i < sizeof(zone) / sizeof(zone[0]); i++)
 		if (strcasecmp(name, zone[i].name) == 0)
@@ -296,6 +370,29 @@ put_answer(struct out *o, const struct rr *rr)
 	put(o, addr, len);
 }
 
+void
+dnsd_many_addr(unsigned i, char *buf, size_t size)
+{
+	unsigned n = i + 1;	/* no address ending in .0 */
+
+	snprintf(buf, size, "198.18.%u.%u", n >> 8 & 0xff, n & 0xff);
+}
+
+/* The A records of many.wirekit.test; their count. */
+static unsigned
+put_many(struct out *o)
+{
+	char text[INET_ADDRSTRLEN];
+	struct rr rr = { "many." ZONE, DNSD_TYPE_A, text };
+	unsigned i;
+
+	for (i = 0; i < DNSD_MANY; i++) {
+		dnsd_many_addr(i, text, sizeof(text));
+		put_answer(o, &rr);
+	}
+	return DNSD_MANY;
+}
+
 /* RFC 2308: a negative answer carries the SOA, so it can be cached. */
 static void
 put_soa(struct out *o)
@@ -318,24 +415,30 @@ put_soa(struct out *o)
 	patch16(o, rdlen_at, o->len - rdlen_at - 2);
 }
 
-/* The records for the question, after it; the header's counts set. */
+/*
+ * The records of name (the question's, or the one a misbehaving name
+ * answers for) after the question; the header's counts set.
+ */
 static void
-put_records(struct out *o, const struct query *q)
+put_records(struct out *o, const struct query *q, const char *name,
+    const struct rr *rrs, size_t nrrs)
 {
 	unsigned ancount = 0, i;
 	int rcode = RCODE_OK;
 
-	for (i = 0; q->class == CLASS_IN && i < sizeof(zone) / sizeof(zone[0]);
-	    i++) {
-		if ((int)q->type == zone[i].type &&
-		    strcasecmp(q->name, zone[i].name) == 0) {
-			put_answer(o, &zone[i]);
+	for (i = 0; q->class == CLASS_IN && i < nrrs; i++) {
+		if ((int)q->type == rrs[i].type &&
+		    strcasecmp(name, rrs[i].name) == 0) {
+			put_answer(o, &rrs[i]);
 			ancount++;
 		}
 	}
+	if (q->class == CLASS_IN && q->type == DNSD_TYPE_A &&
+	    strcasecmp(name, "many." ZONE) == 0)
+		ancount += put_many(o);
 	if (q->class != CLASS_IN)
 		rcode = RCODE_REFUSED;
-	else if (!name_exists(q->name))
+	else if (!name_exists(name))
 		rcode = RCODE_NXDOMAIN;
 	if (rcode != RCODE_REFUSED && ancount == 0)
 		put_soa(o);
@@ -345,11 +448,13 @@ put_records(struct out *o, const struct query *q)
 }
 
 static void
-record(struct dnsd *d, const char *name, int type)
+record(struct dnsd *d, const char *name, int type, bool tcp)
 {
 	size_t i;
 
 	pthread_mutex_lock(&d->lock);
+	if (tcp)
+		d->tcp_queries++;
 	for (i = 0; i < d->ncounts; i++)
 		if (d->counts[i].type == type &&
 		    strcasecmp(d->counts[i].name, name) == 0)
@@ -368,29 +473,137 @@ record(struct dnsd *d, const char *name, int type)
 	pthread_mutex_unlock(&d->lock);
 }
 
-/* The answer to msg in o; false when there is none to send. */
-static bool
-respond(struct dnsd *d, const unsigned char *msg, size_t len, struct out *o)
+/* The header and question alone, with TC: "ask again over TCP". */
+static void
+truncate_answer(struct out *o, const unsigned char *msg,
+    const struct query *q)
 {
-	struct query q;
-	int rcode = parse_query(msg, len, &q);
+	o->len = 0;
+	o->full = false;
+	put_header(o, q, RCODE_OK);
+	patch16(o, 2, get16(o->b + 2) | FLAG_TC);
+	put(o, msg + 12, q->end - 12);
+	patch16(o, 4, 1);
+}
 
+/* A deterministic PRNG (xorshift32) for the garbage. */
+static uint32_t
+next_random(uint32_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
+}
+
+/* Random bytes whose first two, the ID, are never q's. */
+static void
+put_garbage(struct out *o, const struct query *q)
+{
+	uint32_t x = 0x9e3779b9u ^ q->id;
+	size_t i;
+
+	o->len = 0;
+	for (i = 0; i < 48; i++)
+		o->b[o->len++] = (unsigned char)next_random(&x);
+	patch16(o, 0, q->id ^ 0x5a5a);
+}
+
+/* A well-formed answer to q, but for another ID, with forged records. */
+static void
+put_forged(struct out *o, const unsigned char *msg, const struct query *q)
+{
+	struct query other = *q;
+
+	other.id = (q->id + 1) & 0xffff;
+	put_header(o, &other, RCODE_OK);
+	put(o, msg + 12, q->end - 12);
+	patch16(o, 4, 1);
+	put_records(o, q, "forged." ZONE, forged_rrs,
+	    sizeof(forged_rrs) / sizeof(forged_rrs[0]));
+}
+
+/*
+ * The packets that answer msg, in order, in d->replies: their count (0
+ * when nothing is sent), or -1 when a TCP connection is to be closed.
+ * *delay_ms is set for an answer held back whatever the latency.
+ */
+static int
+respond(struct dnsd *d, const unsigned char *msg, size_t len, bool tcp,
+    int *delay_ms)
+{
+	struct out *o = d->replies;
+	size_t max = tcp ? MAX_TCP_MSG : MAX_MSG;
+	char base[MAX_TEXT + sizeof(ZONE) + 2];
+	enum misbehaviour mb;
+	struct query q;
+	int rcode = parse_query(msg, len, &q), n = 0, i;
+
+	*delay_ms = -1;
+	for (i = 0; i < MAX_REPLIES; i++) {
+		d->replies[i].len = 0;
+		d->replies[i].max = max;
+		d->replies[i].full = false;
+	}
 	if (rcode < 0)
-		return false;
-	put_header(o, &q, rcode);
-	if (rcode != RCODE_OK)
-		return true;
-	record(d, q.name, (int)q.type);
-	if (is_silent(q.name))
-		return false;
+		return 0;
+	if (rcode != RCODE_OK) {
+		put_header(o, &q, rcode);
+		return 1;
+	}
+	record(d, q.name, (int)q.type, tcp);
+	mb = misbehaviour_of(q.name, base, sizeof(base));
+	if (mb == MB_SILENT)
+		return 0;
+	if (mb == MB_TCFAIL && tcp)
+		return -1;
+	if (!tcp) {
+		switch (mb) {
+		case MB_TC:
+		case MB_TCFAIL:
+			truncate_answer(o, msg, &q);
+			return 1;
+		case MB_JUNK:
+			put_garbage(o, &q);
+			return 1;
+		case MB_GARBAGE:
+			put_garbage(&d->replies[n++], &q);
+			break;
+		case MB_FORGED:
+			put_forged(&d->replies[n++], msg, &q);
+			break;
+		case MB_RUNT:
+			o->len = 4;
+			memcpy(o->b, msg, 4);
+			o->b[2] |= FLAG_QR >> 8;
+			return 1;
+		case MB_SERVFAIL:
+			break;
+		case MB_SLOW:
+			*delay_ms = DNSD_SLOW_MS;
+			break;
+		default:
+			break;
+		}
+	}
+	o = &d->replies[n++];
+	if (mb == MB_SERVFAIL) {
+		put_header(o, &q, RCODE_SERVFAIL);
+		put(o, msg + 12, q.end - 12);
+		patch16(o, 4, 1);
+		return n;
+	}
+	put_header(o, &q, RCODE_OK);
 	put(o, msg + 12, q.end - 12);
 	patch16(o, 4, 1);
 	if (!in_zone(q.name))
 		patch16(o, 2, get16(o->b + 2) | RCODE_REFUSED);
 	else
-		put_records(o, &q);
-	/* Cannot happen with this zone; a short answer would mislead. */
-	return !o->full;
+		put_records(o, &q, base, zone, sizeof(zone) / sizeof(zone[0]));
+	/* Too long for UDP: truncated, so that the client asks over TCP. */
+	if (o->full && !tcp)
+		truncate_answer(o, msg, &q);
+	return o->full ? n - 1 : n;
 }
 
 static void
@@ -421,8 +634,11 @@ static void
 enqueue(struct dnsd *d, const struct out *o, int latency_ms,
     const struct sockaddr_storage *peer, socklen_t peerlen)
 {
-	struct delayed *e = calloc(1, sizeof(*e)), **tail;
+	struct delayed *e, **tail;
 
+	if (o->len > sizeof(e->msg))
+		return;		/* only UDP answers wait, and they fit */
+	e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		return;		/* a lost answer: the client retries */
 	clock_gettime(CLOCK_MONOTONIC, &e->due);
@@ -442,9 +658,8 @@ receive(struct dnsd *d)
 	unsigned char msg[MAX_MSG];
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
-	struct out o;
 	ssize_t n;
-	int latency;
+	int latency, delay, count, i;
 
 	for (;;) {
 		peerlen = sizeof(peer);
@@ -452,18 +667,122 @@ receive(struct dnsd *d)
 		    (struct sockaddr *)&peer, &peerlen);
 		if (n < 0)
 			return;
-		memset(&o, 0, sizeof(o));
 		/* Only the header of a larger query is read: FORMERR. */
-		if (!respond(d, msg, n > MAX_MSG ? 12 : (size_t)n, &o))
-			continue;
+		count = respond(d, msg, n > MAX_MSG ? 12 : (size_t)n, false,
+		    &delay);
 		pthread_mutex_lock(&d->lock);
 		latency = d->latency_ms;
 		pthread_mutex_unlock(&d->lock);
-		if (latency > 0)
-			enqueue(d, &o, latency, &peer, peerlen);
-		else
-			sendto(d->fd, o.b, o.len, 0, (struct sockaddr *)&peer,
-			    peerlen);
+		if (delay >= 0)
+			latency = delay;
+		for (i = 0; i < count; i++) {
+			const struct out *o = &d->replies[i];
+
+			if (latency > 0)
+				enqueue(d, o, latency, &peer, peerlen);
+			else
+				sendto(d->fd, o->b, o->len, 0,
+				    (struct sockaddr *)&peer, peerlen);
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- TCP */
+
+static void
+conn_close(struct conn *c)
+{
+	close(c->fd);
+	c->fd = -1;
+	c->inlen = 0;
+	free(c->out);
+	c->out = NULL;
+	c->outlen = c->outoff = 0;
+}
+
+/* Queues an answer with its length; false when memory runs out. */
+static bool
+conn_queue(struct conn *c, const struct out *o)
+{
+	unsigned char *p = realloc(c->out, c->outlen + 2 + o->len);
+
+	if (p == NULL)
+		return false;
+	c->out = p;
+	p[c->outlen] = o->len >> 8 & 0xff;
+	p[c->outlen + 1] = o->len & 0xff;
+	memcpy(p + c->outlen + 2, o->b, o->len);
+	c->outlen += 2 + o->len;
+	return true;
+}
+
+/* Sends what it can of the queue, without waiting. */
+static bool
+conn_flush(struct conn *c)
+{
+	ssize_t n;
+
+	while (c->outoff < c->outlen) {
+		n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK;
+		c->outoff += (size_t)n;
+	}
+	free(c->out);
+	c->out = NULL;
+	c->outlen = c->outoff = 0;
+	return true;
+}
+
+/* Reads what came and answers every whole message; false to close. */
+static bool
+conn_read(struct dnsd *d, struct conn *c)
+{
+	size_t len;
+	ssize_t n;
+	int count, delay, i;
+
+	n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen,
+	    MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ||
+		    errno == EWOULDBLOCK;
+	if (n == 0)
+		return false;	/* the client is done: answers are out */
+	c->inlen += (size_t)n;
+	while (c->inlen >= 2 && c->inlen >= 2 + (len = get16(c->in))) {
+		count = respond(d, c->in + 2, len, true, &delay);
+		if (count < 0)
+			return false;
+		for (i = 0; i < count; i++)
+			if (!conn_queue(c, &d->replies[i]))
+				return false;
+		memmove(c->in, c->in + 2 + len, c->inlen - 2 - len);
+		c->inlen -= 2 + len;
+	}
+	return conn_flush(c);
+}
+
+static void
+conn_accept(struct dnsd *d)
+{
+	int fd, i;
+
+	for (;;) {
+		fd = accept4(d->tcp_fd, NULL, NULL, SOCK_NONBLOCK |
+		    SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		for (i = 0; i < MAX_CONNS && d->conns[i].fd >= 0; i++)
+			;
+		if (i == MAX_CONNS) {
+			close(fd);
+			continue;
+		}
+		d->conns[i].fd = fd;
 	}
 }
 
@@ -494,19 +813,44 @@ static void *
 serve(void *arg)
 {
 	struct dnsd *d = arg;
-	struct pollfd pfd[2] = {
+	struct pollfd pfd[3 + MAX_CONNS] = {
 		{ .fd = d->fd, .events = POLLIN },
 		{ .fd = d->wake[0], .events = POLLIN },
+		{ .fd = d->tcp_fd, .events = POLLIN },
 	};
-	int timeout = -1;
+	struct conn *c;
+	int timeout = -1, i;
 
 	for (;;) {
-		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
-			break;
+		for (i = 0; i < MAX_CONNS; i++) {
+			c = &d->conns[i];
+			pfd[3 + i].fd = c->fd;
+			pfd[3 + i].events = POLLIN |
+			    (c->outoff < c->outlen ? POLLOUT : 0);
+			pfd[3 + i].revents = 0;
+		}
+		if (poll(pfd, 3 + MAX_CONNS, timeout) < 0) {
+			if (errno != EINTR)
+				break;
+			for (i = 0; i < 3 + MAX_CONNS; i++)
+				pfd[i].revents = 0;
+		}
 		if (pfd[1].revents != 0)
 			break;
 		if (pfd[0].revents & POLLIN)
 			receive(d);
+		if (pfd[2].revents & POLLIN)
+			conn_accept(d);
+		for (i = 0; i < MAX_CONNS; i++) {
+			c = &d->conns[i];
+			if (c->fd < 0 || pfd[3 + i].fd != c->fd ||
+			    pfd[3 + i].revents == 0)
+				continue;
+			if (((pfd[3 + i].revents & POLLOUT) && !conn_flush(c)) ||
+			    ((pfd[3 + i].revents & (POLLIN | POLLHUP |
+			    POLLERR)) && !conn_read(d, c)))
+				conn_close(c);
+		}
 		timeout = send_due(d);
 	}
 	return NULL;
@@ -542,6 +886,21 @@ open_socket(struct dnsd *d, const char *addr, uint16_t port)
 		return -1;
 	d->port = ntohs(ss.ss_family == AF_INET ? sin->sin_port :
 	    sin6->sin6_port);
+	/*
+	 * TCP on the same port, for the answers that do not fit in UDP.
+	 * Without it (the port taken) the UDP server works as before.
+	 */
+	d->tcp_fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (d->tcp_fd >= 0) {
+		setsockopt(d->tcp_fd, SOL_SOCKET, SO_REUSEADDR, &on,
+		    sizeof(on));
+		if (bind(d->tcp_fd, (struct sockaddr *)&ss, len) < 0 ||
+		    listen(d->tcp_fd, 16) < 0) {
+			close(d->tcp_fd);
+			d->tcp_fd = -1;
+		}
+	}
 	return 0;
 }
 
@@ -553,9 +912,17 @@ dnsd_start(const char *addr, uint16_t port, int latency_ms)
 
 	if (d == NULL)
 		return NULL;
-	d->fd = d->wake[0] = d->wake[1] = -1;
+	d->fd = d->tcp_fd = d->wake[0] = d->wake[1] = -1;
 	d->latency_ms = latency_ms;
 	pthread_mutex_init(&d->lock, NULL);
+	d->replies = calloc(MAX_REPLIES, sizeof(*d->replies));
+	d->conns = calloc(MAX_CONNS, sizeof(*d->conns));
+	if (d->replies == NULL || d->conns == NULL) {
+		errno = ENOMEM;
+		goto err;
+	}
+	for (int i = 0; i < MAX_CONNS; i++)
+		d->conns[i].fd = -1;
 	if (open_socket(d, addr, port) < 0 || pipe2(d->wake, O_CLOEXEC) < 0)
 		goto err;
 	errno = pthread_create(&d->thread, NULL, serve, d);
@@ -565,10 +932,17 @@ dnsd_start(const char *addr, uint16_t port, int latency_ms)
 	return d;
 err:
 	saved = errno;
-	close(d->fd);
-	close(d->wake[0]);
-	close(d->wake[1]);
+	if (d->fd >= 0)
+		close(d->fd);
+	if (d->tcp_fd >= 0)
+		close(d->tcp_fd);
+	if (d->wake[0] >= 0)
+		close(d->wake[0]);
+	if (d->wake[1] >= 0)
+		close(d->wake[1]);
 	pthread_mutex_destroy(&d->lock);
+	free(d->replies);
+	free(d->conns);
 	free(d);
 	errno = saved;
 	return NULL;
@@ -588,10 +962,17 @@ dnsd_stop(struct dnsd *d)
 		d->queue = e->next;
 		free(e);
 	}
+	for (int i = 0; i < MAX_CONNS; i++)
+		if (d->conns[i].fd >= 0)
+			conn_close(&d->conns[i]);
 	close(d->fd);
+	if (d->tcp_fd >= 0)
+		close(d->tcp_fd);
 	close(d->wake[0]);
 	close(d->wake[1]);
 	pthread_mutex_destroy(&d->lock);
+	free(d->replies);
+	free(d->conns);
 	free(d);
 }
 
@@ -645,5 +1026,23 @@ dnsd_reset_counts(struct dnsd *d)
 	pthread_mutex_lock(&d->lock);
 	d->ncounts = 0;
 	d->uncounted = 0;
+	d->tcp_queries = 0;
 	pthread_mutex_unlock(&d->lock);
+}
+
+unsigned
+dnsd_tcp_count(struct dnsd *d)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&d->lock);
+	n = d->tcp_queries;
+	pthread_mutex_unlock(&d->lock);
+	return n;
+}
+
+bool
+dnsd_has_tcp(const struct dnsd *d)
+{
+	return d->tcp_fd >= 0;
 }
