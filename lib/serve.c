@@ -150,6 +150,9 @@ conn_start(struct wk__srvthread *st, wk_socket *s)
 	st->stats.accepted++;
 	if (++st->stats.active > st->stats.peak_active)
 		st->stats.peak_active = st->stats.active;
+	/* The limit reached: accepting pauses until a handler ends. */
+	if (st->stats.active == st->max)
+		st->stats.refused_by_limit++;
 	pthread_mutex_unlock(&st->lock);
 	rc = pthread_attr_init(&attr);
 	if (rc == 0) {
@@ -215,23 +218,15 @@ accept_run(void *arg)
 	struct wk__srvthread *st = arg;
 	wk_server *srv = st->srv;
 	wk_socket *s = NULL;
-	bool limited = false;
 
 	pthread_setname_np(pthread_self(), st->serve ? "wk-serve" :
 	    "wk-server");
 	while (!atomic_load(&st->stopping)) {
 		if (st->serve && active(st) >= st->max) {
 			/* At the limit: clients wait in the backlog. */
-			if (!limited) {
-				pthread_mutex_lock(&st->lock);
-				st->stats.refused_by_limit++;
-				pthread_mutex_unlock(&st->lock);
-				limited = true;
-			}
 			sleep_on(st, false, -1);
 			continue;
 		}
-		limited = false;
 		if (!s && !(s = wk_server_next_pending(srv))) {
 			if (srv->err.code != WK_NO_ERROR && srv->fd >= 0) {
 				/* Out of descriptors or memory: not a spin. */

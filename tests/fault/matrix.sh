@@ -35,8 +35,10 @@
 # FAULT_SUITES (default "tcp udp lookup thread serve"), FAULT_RULES (an
 # extended regular expression on the rule names to run only some),
 # FAULT_TIMEOUT (seconds per suite run, default 900; Check's own test
-# timeouts catch a hung test long before), FAULT_LOGDIR (default
-# $top_builddir/tests/fault/logs).  The log of every cell stays there.
+# timeouts catch a hung test long before), FAULT_JOBS (resource cells
+# run at once, default 2; transparent ones always run alone),
+# FAULT_LOGDIR (default $top_builddir/tests/fault/logs, where the log of
+# every cell stays).
 #
 # Copyright (C) 2026 The wirekit authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
@@ -49,6 +51,7 @@ LIBTOOL=${LIBTOOL:-$top_builddir/libtool}
 suites=${FAULT_SUITES:-tcp udp lookup thread serve}
 only=${FAULT_RULES:-.}
 run_timeout=${FAULT_TIMEOUT:-900}
+jobs=${FAULT_JOBS:-2}
 logdir=${FAULT_LOGDIR:-$top_builddir/tests/fault/logs}
 preload=$top_builddir/tests/fault/.libs/libwkfault.so
 
@@ -227,27 +230,48 @@ fi
 
 # ---------------------------------------------------------------- the matrix
 
+# One cell: runs, classifies, prints its row, records its verdict.
+cell()
+{
+	name=$1 class=$2 s=$3 spec=$4
+	log=$logdir/$(echo "$name" | tr '/%' '-p').$s.log
+	t0=$(date +%s)
+	run_cell "$log" "$s" "$spec"
+	t1=$(date +%s)
+	classify "$log" "$rc" "$class"
+	printf '%-22s | %-11s | %-6s | %8s | %5s | %s\n' "$name" "$class" \
+	    "$s" "$inj" $((t1 - t0)) "$result"
+	echo "$verdict $name.$s" >>"$logdir/verdicts"
+}
+
 cells=0 passed=0 failed=0 bad=0 skipped=0
 badlist=
-rm -f "$logdir/verdicts"
 start=$(date +%s)
 printf '%-22s | %-11s | %-6s | %8s | %5s | %s\n' rule class suite injected secs result
 printf '%s\n' '-----------------------+-------------+--------+----------+-------+-------'
-echo "$rules" | while read -r name class where spec; do
-	test -n "$name" || continue
-	echo "$name" | grep -q -E -e "$only" || continue
-	for s in $suites; do
-		case ",$where," in *",$s,"*) ;; *) continue ;; esac
-		log=$logdir/$(echo "$name" | tr '/%' '-p').$s.log
-		t0=$(date +%s)
-		run_cell "$log" "$s" "$spec"
-		t1=$(date +%s)
-		classify "$log" "$rc" "$class"
-		printf '%-22s | %-11s | %-6s | %8s | %5s | %s\n' "$name" "$class" \
-		    "$s" "$inj" $((t1 - t0)) "$result"
-		echo "$verdict $name.$s" >>"$logdir/verdicts"
+# Transparent cells one at a time; resource cells, which mostly wait for
+# what a fault prevented, $jobs at a time (their rows come as they end).
+echo "$rules" | {
+	running=0
+	while read -r name class where spec; do
+		test -n "$name" || continue
+		echo "$name" | grep -q -E -e "$only" || continue
+		for s in $suites; do
+			case ",$where," in *",$s,"*) ;; *) continue ;; esac
+			if test "$class" = transparent || test "$jobs" -le 1; then
+				cell "$name" "$class" "$s" "$spec"
+				continue
+			fi
+			cell "$name" "$class" "$s" "$spec" &
+			running=$((running + 1))
+			if test "$running" -ge "$jobs"; then
+				wait
+				running=0
+			fi
+		done
 	done
-done
+	wait
+}
 # (The loop ran in a subshell: the counts come back through the file.)
 if test -f "$logdir/verdicts"; then
 	cells=$(wc -l <"$logdir/verdicts")
