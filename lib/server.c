@@ -165,16 +165,22 @@ wk_server_is_listening(const wk_server *srv)
 static void
 accept_some(wk_server *srv)
 {
+	wk_socket *s = NULL;
 	wk_addr peer;
 	uint16_t port;
-	wk_socket *s;
 	int conn, err;
 
 	while (srv->fd >= 0 && !srv->paused &&
 	    srv->count < (size_t)srv->max_pending) {
+		/* Memory first: without it the client stays in the backlog. */
+		if (!s && !(s = wk__socket_new(WK_SOCKET_TCP))) {
+			wk__err_set_sys(&srv->err, ENOMEM, "accept on port %u",
+			    (unsigned)srv->port);
+			return;
+		}
 		err = wk__fd_accept(srv->fd, &conn, &peer, &port);
 		if (err == EAGAIN || err == EWOULDBLOCK)
-			return;
+			break;
 		/* accept(2): these belong to the connection, not the socket. */
 		if (err == ECONNABORTED || err == EPROTO || err == EPERM ||
 		    err == ENETDOWN || err == ENOPROTOOPT || err == EHOSTDOWN ||
@@ -184,15 +190,13 @@ accept_some(wk_server *srv)
 		if (err) {
 			wk__err_set_sys(&srv->err, err, "accept on port %u",
 			    (unsigned)srv->port);
-			return;
+			break;
 		}
-		if (!(s = wk__socket_new(WK_SOCKET_TCP)) ||
-		    !wk__socket_adopt(s, conn, WK_STATE_CONNECTED, true)) {
+		if (!wk__socket_adopt(s, conn, WK_STATE_CONNECTED, true)) {
 			wk__fd_close(conn);
-			wk_socket_free(s);
 			wk__err_set_sys(&srv->err, ENOMEM, "accept on port %u",
 			    (unsigned)srv->port);
-			return;
+			break;
 		}
 		s->peer = peer;
 		s->peer_port = port;
@@ -203,6 +207,7 @@ accept_some(wk_server *srv)
 		srv->pending[(srv->head + srv->count++) % (size_t)srv->max_pending] = s;
 		return;
 	}
+	wk_socket_free(s);
 }
 
 static bool

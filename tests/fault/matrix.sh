@@ -150,7 +150,9 @@ run_cell()
 	# script) in place of tests/check_X, with libwirekit's directory in
 	# the library path; env then starts it with the preload set.
 	cell=wkfault-$$-$(basename "$1" .log)
-	$timeout "$LIBTOOL" --mode=execute env LD_PRELOAD="$preload" \
+	# $LIBTOOL is a command line ("/bin/bash ./libtool" from make).
+	# shellcheck disable=SC2086
+	$timeout $LIBTOOL --mode=execute env LD_PRELOAD="$preload" \
 	    WK_FAULT="$3" WK_FAULT_VERBOSE=1 WK_FAULT_CELL="$cell" \
 	    "$top_builddir/tests/check_$2" >"$1" 2>&1
 	rc=$?
@@ -204,6 +206,7 @@ classify()
 	elif test "$nfail" -gt 0; then
 		result="$nfail tests failed by assertion"
 		if test "$class" = transparent; then
+			result="FAIL: $result (a transparent fault)"
 			verdict=bad
 		else
 			verdict=fail
