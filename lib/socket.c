@@ -950,6 +950,14 @@ wk_socket_write(wk_socket *s, const void *buf, size_t size)
 		    wk_state_name(s->state));
 		return -1;
 	}
+	/*
+	 * Something queued goes first, so that the queue does not grow
+	 * behind a kernel that would take it, and a connection that ended
+	 * is seen by a program that writes without waiting.
+	 */
+	if (s->state == WK_STATE_CONNECTED && wk__buf_len(&s->wbuf) > 0 &&
+	    (drain(s) < 0 || s->state != WK_STATE_CONNECTED))
+		return -1;
 	/* The fast path: nothing queued, straight to the kernel. */
 	if (s->state == WK_STATE_CONNECTED && wk__buf_len(&s->wbuf) == 0 &&
 	    size > 0) {

@@ -15,7 +15,9 @@
 #  3. the names in the global: parts of lib/wirekit.map and the .Nm names in
 #     the NAME sections of the pages (wirekit.3 aside) are the same set,
 #     each name in exactly one page;
-#  4. each .Nm name of a page has a .Fn or .Fo in its SYNOPSIS.
+#  4. each .Nm name of a page has a .Fn or .Fo in its SYNOPSIS;
+#  5. every man/*.1 (the programs) lints clean and has NAME, SYNOPSIS,
+#     DESCRIPTION, EXIT STATUS, EXAMPLES and SEE ALSO.
 #
 # Exit status: 0 pass, 1 fail, 77 skip (no mandoc), 99 hard error.
 
@@ -146,6 +148,29 @@ while read -r n page; do
 	fi
 done < "$tmp/nm.api"
 echo "check-man: checked the SYNOPSIS of every documented name"
+
+# The programs' pages (section 1): lint and sections.
+n1=0
+for f in "$mandir"/*.1; do
+	[ -f "$f" ] || continue
+	n1=$((n1 + 1))
+	page=${f##*/}
+	out=$(mandoc -Tlint -W warning "$f" 2>&1)
+	rc=$?
+	if [ -n "$out" ] || [ "$rc" -ne 0 ]; then
+		echo "FAIL: mandoc -Tlint -W warning $page (exit $rc):"
+		printf '%s\n' "$out" | sed 's/^/    /'
+		fail=1
+	fi
+	for sec in NAME SYNOPSIS DESCRIPTION "EXIT STATUS" EXAMPLES "SEE ALSO"; do
+		if ! grep -q "^\\.Sh $sec\$" "$f" &&
+		   ! grep -q "^\\.Sh \"$sec\"\$" "$f"; then
+			echo "FAIL: $page has no $sec section"
+			fail=1
+		fi
+	done
+done
+echo "check-man: linted $n1 section 1 pages"
 
 if [ "$fail" -ne 0 ]; then
 	echo "check-man: FAILED"

@@ -330,12 +330,47 @@ misbehaviour_of(const char *name, char *base, size_t size)
 	return MB_NONE;
 }
 
+/*
+ * "h<N>.wirekit.test", N from 0 to 999999 in decimal without leading
+ * zeros: a generated name for bulk tests; *n gets N.
+ */
+static bool
+generated(const char *name, unsigned *n)
+{
+	const char *p = name + 1;
+	unsigned v = 0;
+
+	if (name[0] != 'h' && name[0] != 'H')
+		return false;
+	if (*p < '0' || *p > '9' || (*p == '0' && p[1] != '.'))
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (unsigned)(*p - '0');
+		if (v > DNSD_GEN_MAX)
+			return false;
+	}
+	if (*p != '.' || strcasecmp(p + 1, ZONE) != 0)
+		return false;
+	*n = v;
+	return true;
+}
+
+void
+dnsd_gen_addr(unsigned n, char *buf, size_t size)
+{
+	snprintf(buf, size, "10.%u.%u.%u", n >> 16 & 0xff, n >> 8 & 0xff,
+	    n & 0xff);
+}
+
 static bool
 name_exists(const char *name)
 {
 	size_t i;
+	unsigned n;
 
 	if (strcasecmp(name, ZONE) == 0 || strcasecmp(name, "many." ZONE) == 0)
+		return true;
+	if (generated(name, &n))
 		return true;
 	for (i = 0; i < sizeof(zone) / sizeof(zone[0]); i++)
 		if (strcasecmp(name, zone[i].name) == 0)
@@ -423,7 +458,7 @@ static void
 put_records(struct out *o, const struct query *q, const char *name,
     const struct rr *rrs, size_t nrrs)
 {
-	unsigned ancount = 0, i;
+	unsigned ancount = 0, i, gen;
 	int rcode = RCODE_OK;
 
 	for (i = 0; q->class == CLASS_IN && i < nrrs; i++) {
@@ -436,6 +471,15 @@ put_records(struct out *o, const struct query *q, const char *name,
 	if (q->class == CLASS_IN && q->type == DNSD_TYPE_A &&
 	    strcasecmp(name, "many." ZONE) == 0)
 		ancount += put_many(o);
+	if (q->class == CLASS_IN && q->type == DNSD_TYPE_A &&
+	    generated(name, &gen)) {
+		char text[INET_ADDRSTRLEN];
+		struct rr rr = { name, DNSD_TYPE_A, text };
+
+		dnsd_gen_addr(gen, text, sizeof(text));
+		put_answer(o, &rr);
+		ancount++;
+	}
 	if (q->class != CLASS_IN)
 		rcode = RCODE_REFUSED;
 	else if (!name_exists(name))

@@ -23,6 +23,9 @@
  *	coalesce.wirekit.test		A 192.0.2.13, AAAA 2001:db8::13
  *	silent.wirekit.test		never answered, nor is
  *	silent-*.wirekit.test		(one label: a name for each test)
+ *	h<N>.wirekit.test		A dnsd_gen_addr(N), N from 0 to
+ *					DNSD_GEN_MAX in decimal, no leading
+ *					zero (bulk tests and benchmarks)
  *
  * A name of the zone without the type asked for gets NODATA (NOERROR,
  * no answer); any other name under wirekit.test gets NXDOMAIN, both with
@@ -58,6 +61,7 @@
  * Over TCP every name but tcfail and silent is answered normally.
  */
 #define DNSD_MANY 1000
+#define DNSD_GEN_MAX 999999
 #define DNSD_SLOW_MS 10000
 #define DNSD_TYPE_A 1
 #define DNSD_TYPE_AAAA 28
@@ -96,5 +100,8 @@ bool dnsd_has_tcp(const struct dnsd *d);
 
 /* The i-th (from 0) address of many.wirekit.test: 198.18.x.y, as text. */
 void dnsd_many_addr(unsigned i, char *buf, size_t size);
+
+/* The address of h<n>.wirekit.test: 10.x.y.z, the low 24 bits of n. */
+void dnsd_gen_addr(unsigned n, char *buf, size_t size);
 
 #endif /* WIREKIT_TEST_DNSD_H */

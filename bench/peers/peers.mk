@@ -1,0 +1,1 @@
+# bench/peers/peers.mk - (in progress)

@@ -1,0 +1,1 @@
+# tools/wirecat.mk - (in progress)

@@ -1,0 +1,1 @@
+# tools/wirelookup.mk - (in progress)
