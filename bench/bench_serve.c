@@ -8,15 +8,16 @@
  *                          of N, not 2)
  *        bench_serve --only=SIDE [N [MSECS]]
  *                          one run, for strace -c or perf: SIDE is
- *                          wirekit or epoll, N 1000, MSECS 4000
+ *                          wirekit, epoll or threads, N 1000, MSECS 4000
  *
  * For 100, 1,000 and 10,000 connections held open at once, a load
  * generator keeps one 32-byte message in flight on every connection
  * and counts the echoes that come back in a fixed time.  The wirekit
  * server runs a blocking handler on a thread of its own for each
  * connection (wk_server_serve() with its default 64 KiB stacks); the
- * other server is one thread with level-triggered epoll, the best
- * single-threaded design.  The load generator is forked at the start,
+ * second server is one thread with level-triggered epoll, the best
+ * single-threaded design; the third is a thread per connection in
+ * plain C, the model of the first with nothing of wirekit.  The load generator is forked at the start,
  * before this process has any other thread, and is driven through a
  * pipe: the peak RSS (VmHWM, reset before each run through
  * /proc/self/clear_refs) and the thread count are the servers' alone.
@@ -513,6 +514,79 @@ ep_main(void *arg)
 	}
 }
 
+/*
+ * The same model as wk_server_serve() with nothing of wirekit: an
+ * accepting thread and a detached thread with a 64 KiB stack for each
+ * connection, blocking recv() and send().  What it gets is what a
+ * thread per connection can get on this machine.
+ */
+struct th_server {
+	int lfd;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t gone;
+	int active;
+	bool stopping;
+};
+
+struct th_conn {
+	struct th_server *t;
+	int fd;
+};
+
+static void *
+th_echo(void *arg)
+{
+	struct th_conn *c = arg;
+	struct th_server *t = c->t;
+	char buf[ECHO_BUF];
+	ssize_t n;
+
+	nodelay(c->fd);
+	while ((n = recv(c->fd, buf, sizeof(buf), 0)) > 0 ||
+	    (n < 0 && errno == EINTR))
+		if (n > 0 && send(c->fd, buf, (size_t)n, MSG_NOSIGNAL) != n)
+			break;
+	close(c->fd);
+	free(c);
+	pthread_mutex_lock(&t->lock);
+	if (--t->active == 0)
+		pthread_cond_signal(&t->gone);
+	pthread_mutex_unlock(&t->lock);
+	return NULL;
+}
+
+static void *
+th_main(void *arg)
+{
+	struct th_server *t = arg;
+	pthread_attr_t attr;
+	struct th_conn *c;
+	pthread_t id;
+	int fd;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	for (;;) {
+		if ((fd = accept4(t->lfd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			break;		/* shut down: the run is over */
+		}
+		sys_check((c = malloc(sizeof(*c))) != NULL, "malloc");
+		c->t = t;
+		c->fd = fd;
+		pthread_mutex_lock(&t->lock);
+		t->active++;
+		pthread_mutex_unlock(&t->lock);
+		if (pthread_create(&id, &attr, th_echo, c) != 0)
+			die("pthread_create", "failed");
+	}
+	pthread_attr_destroy(&attr);
+	return NULL;
+}
+
 /* ---------------------------------------------------------------- runs */
 
 /* One server under load: what it did and what it took. */
@@ -634,6 +708,39 @@ run_epoll(int n, int msecs, struct run *r)
 	r->thread_failures = 0;
 }
 
+static void
+run_threads(int n, int msecs, struct run *r)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	struct th_server t = { .active = 0 };
+	int on = 1;
+
+	pthread_mutex_init(&t.lock, NULL);
+	pthread_cond_init(&t.gone, NULL);
+	sys_check((t.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0,
+	    "socket");
+	setsockopt(t.lfd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	sys_check(bind(t.lfd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    listen(t.lfd, 1024) == 0 &&
+	    getsockname(t.lfd, (struct sockaddr *)&sin, &len) == 0, "listen");
+	if (pthread_create(&t.thread, NULL, th_main, &t) != 0)
+		die("pthread_create", "failed");
+	drive(ntohs(sin.sin_port), n, msecs, r);
+	/* The generator has closed every connection: the handlers end. */
+	shutdown(t.lfd, SHUT_RDWR);
+	pthread_join(t.thread, NULL);
+	pthread_mutex_lock(&t.lock);
+	while (t.active > 0)
+		pthread_cond_wait(&t.gone, &t.lock);
+	pthread_mutex_unlock(&t.lock);
+	close(t.lfd);
+	pthread_mutex_destroy(&t.lock);
+	pthread_cond_destroy(&t.gone);
+	r->thread_failures = 0;
+}
+
 /* ---------------------------------------------------------------- idle */
 
 static void
@@ -734,19 +841,21 @@ static int rounds = SERVE_ROUNDS;
 static void
 row(int n, int msecs)
 {
-	struct run best[2], r;
+	struct run best[3], r;
 	char target[32] = "";
-	double ratio, per[2] = { 0, 0 };
+	double ratio, per[3] = { 0, 0, 0 };
 	bool met;
 
 	memset(best, 0, sizeof(best));
-	/* Alternate the sides, so a slow moment hits both alike. */
+	/* Take the sides in turn, so a slow moment hits all alike. */
 	for (int i = 0; i < rounds; i++)
-		for (int side = 0; side < 2; side++) {
+		for (int side = 0; side < 3; side++) {
 			if (side == 0)
 				run_wirekit(n, msecs, &r);
-			else
+			else if (side == 1)
 				run_epoll(n, msecs, &r);
+			else
+				run_threads(n, msecs, &r);
 			if (r.rate > best[side].rate)
 				best[side].rate = r.rate;
 			if (r.peak_kb > best[side].peak_kb)
@@ -767,8 +876,9 @@ row(int n, int msecs)
 		snprintf(target, sizeof(target), "RSS < 1 GiB %s",
 		    met ? "met" : "MISSED");
 	}
-	printf("%11d %15.0f %13.0f %6.3f  %-17s %10.1f MiB %7d %8.1f %8.1f\n",
-	    n, best[0].rate, best[1].rate, ratio, target,
+	printf("%11d %15.0f %13.0f %6.3f  %-17s %14.0f %6.3f %10.1f MiB "
+	    "%7d %8.1f %8.1f\n", n, best[0].rate, best[1].rate, ratio, target,
+	    best[2].rate, best[0].rate / best[2].rate,
 	    best[0].peak_kb / 1024.0, best[0].threads, per[0], per[1]);
 	if (best[0].thread_failures > 0)
 		printf("%11s %llu handler threads could not start\n", "",
@@ -814,8 +924,10 @@ only(const char *side, const char *count, const char *ms)
 		run_wirekit(n, msecs, &r);
 	else if (strcmp(side, "epoll") == 0)
 		run_epoll(n, msecs, &r);
+	else if (strcmp(side, "threads") == 0)
+		run_threads(n, msecs, &r);
 	else
-		die(side, "not wirekit or epoll");
+		die(side, "not wirekit, epoll or threads");
 	load_end();
 	printf("%s %d connections: %.0f trips/s, peak RSS %.1f MiB, %d "
 	    "threads, set up in %.3f s\n", side, n, r.rate, r.peak_kb / 1024.0,
@@ -861,14 +973,18 @@ main(int argc, char **argv)
 	    "connection: wk_server_serve\n(a thread per connection, 64 KiB "
 	    "stacks) against one epoll thread; %.0f s a run, best of %d%s\n",
 	    msecs / 1e3, rounds, quick ? " (BENCH_QUICK)" : "");
-	printf("%11s %15s %13s %6s  %-17s %14s %7s %17s\n", "connections",
-	    "wirekit trips/s", "epoll trips/s", "ratio", "target",
-	    "wirekit RSS", "threads", "KiB/conn wk epoll");
+	printf("%11s %15s %13s %6s  %-17s %14s %6s %14s %7s %17s\n",
+	    "connections", "wirekit trips/s", "epoll trips/s", "ratio",
+	    "target", "raw thr trips/s", "ratio", "wirekit RSS", "threads",
+	    "KiB/conn wk epoll");
 	for (int i = 0; i < nsizes; i++)
 		row(sizes[i], msecs);
 	printf("wirekit RSS = peak resident set of the server process, threads = "
 	    "its threads at the peak\n(the load generator is another process); "
-	    "KiB/conn = (peak RSS - RSS before the run) / connections\n");
+	    "KiB/conn = (peak RSS - RSS before the run) / connections;\n"
+	    "raw thr = a thread per connection in plain C (pthread_create, "
+	    "64 KiB stacks,\nblocking recv and send), ratio = wirekit / raw "
+	    "threads\n");
 	fflush(stdout);
 	load_end();
 	idle_cost(idle, quick ? QUICK_IDLE_MS : IDLE_MS);
