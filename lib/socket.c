@@ -844,6 +844,17 @@ wk_socket_peek(wk_socket *s, void *buf, size_t size)
 }
 
 /*
+ * The read buffer holds as much as its limit lets it: no more input
+ * comes until the program reads, so a line that is still arriving
+ * must be handed out in pieces.
+ */
+static bool
+buffer_full(const wk_socket *s)
+{
+	return s->read_limit && wk__buf_len(&s->rbuf) >= s->read_limit;
+}
+
+/*
  * A whole line ('\n' included), or size - 1 bytes of a longer one, or
  * the last bytes before the end of the stream; 0 while a line is still
  * arriving.  The text is always NUL-terminated.
@@ -869,7 +880,8 @@ wk_socket_read_line(wk_socket *s, char *buf, size_t size)
 	len = wk__buf_len(&s->rbuf);
 	if (nl >= 0)
 		take = (size_t)nl + 1;
-	else if (len >= size - 1 || (len > 0 && s->state == WK_STATE_UNCONNECTED))
+	else if (len >= size - 1 || (len > 0 && (s->state ==
+	    WK_STATE_UNCONNECTED || buffer_full(s))))
 		take = len < size - 1 ? len : size - 1;
 	else
 		return len ? 0 : nothing_read(s);
@@ -908,7 +920,8 @@ wk_socket_bytes_available(const wk_socket *s)
 bool
 wk_socket_can_read_line(const wk_socket *s)
 {
-	return s && wk__buf_find(&s->rbuf, '\n', wk__buf_len(&s->rbuf)) >= 0;
+	return s && (wk__buf_find(&s->rbuf, '\n', wk__buf_len(&s->rbuf)) >= 0 ||
+	    buffer_full(s));
 }
 
 bool

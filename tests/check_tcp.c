@@ -956,6 +956,54 @@ START_TEST(test_read_line_long)
 }
 END_TEST
 
+/*
+ * A read buffer limit below the line buffer: a line longer than the
+ * limit fills the buffer and no more input comes until the program
+ * reads, so read_line hands out what the buffer holds (and
+ * can_read_line says it will) instead of waiting for a newline that
+ * cannot arrive.
+ */
+START_TEST(test_read_line_over_limit)
+{
+	uint16_t port = 0;
+	int lfd = listen_on("127.0.0.1", &port);
+	wk_socket *s = new_socket();
+	size_t total = LONG_LINE + 1 + 6, len;
+	char *text = malloc(total + 1), *got = malloc(total + 1);
+	char piece[128];
+	ssize_t n;
+	th_peer p;
+
+	ck_assert(text && got);
+	for (size_t i = 0; i < LONG_LINE; i++)
+		text[i] = (char)('a' + i % 26);
+	memcpy(text + LONG_LINE, "\nshort\n", 7);
+	text[total] = '\0';
+	ck_assert(wk_socket_set_read_buffer_size(s, 16));
+	th_peer_init(&p, lfd);
+	p.arg = text;
+	ck_assert(th_peer_start(&p, peer_long_line));
+	connect_ok(s, "127.0.0.1", port);
+	for (len = 0; len < total; len += (size_t)n) {
+		while ((n = wk_socket_read_line(s, piece, sizeof(piece))) == 0) {
+			ck_assert(!wk_socket_can_read_line(s));
+			ck_assert_msg(wk_socket_wait_ready_read(s, TH_WAIT_MSECS),
+			    "wait_ready_read: %s", wk_socket_error_string(s));
+		}
+		ck_assert_int_gt(n, 0);
+		ck_assert_int_le(n, 16);
+		ck_assert_uint_le(len + (size_t)n, total);
+		memcpy(got + len, piece, (size_t)n);
+	}
+	ck_assert(memcmp(got, text, total) == 0);
+	wk_socket_free(s);
+	join_peer(&p);
+	free(text);
+	free(got);
+	close(lfd);
+}
+END_TEST
+
 /* Reads p->size bytes from the client, then resets the connection. */
 static const char *
 peer_read_then_reset(th_peer *p)
@@ -2398,6 +2446,7 @@ main(void)
 	tcase_add_test(tc, test_bulk_both_ways);
 	tcase_add_test(tc, test_read_line_chunks);
 	tcase_add_test(tc, test_read_line_long);
+	tcase_add_test(tc, test_read_line_over_limit);
 	tcase_add_test(tc, test_peer_reset_writing);
 	tcase_add_test(tc, test_peer_reset_reading);
 	tcase_add_test(tc, test_peer_close_buffered);
