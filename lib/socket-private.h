@@ -69,6 +69,7 @@ struct wk_socket {
 	unsigned attempt_count;
 	int64_t next_attempt_at;	/* when the next attempt may start */
 	char *failures;			/* "addr: reason; ..." of attempts */
+	unsigned nfailures;		/* attempts failed, listed or not */
 	wk_error last_failure;
 	bool close_after_connect;	/* disconnect() while connecting */
 	bool peer_gone;			/* the last connection ended by the peer */

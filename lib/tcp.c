@@ -125,6 +125,7 @@ connect_won(wk_socket *s, int fd, const wk_addr *peer)
 	s->target_count = s->next_target = 0;
 	free(s->failures);
 	s->failures = NULL;
+	s->nfailures = 0;
 	wk__socket_connected(s, fd, &addr);
 }
 
@@ -138,8 +139,12 @@ wk__tcp_cancel(wk_socket *s)
 	s->target_count = s->next_target = 0;
 	free(s->failures);
 	s->failures = NULL;
+	s->nfailures = 0;
 	s->close_after_connect = false;
 }
+
+/* The attempts whose reasons the error string lists; the rest are counted. */
+#define LISTED_FAILURES 8
 
 /* Notes why an attempt failed, for the error string of a failed connect. */
 static void
@@ -147,9 +152,11 @@ note_failure(wk_socket *s, const wk_addr *addr, int err)
 {
 	char text[WK_ADDR_STRLEN], *joined = NULL;
 
-	wk_addr_format(addr, text, sizeof(text));
 	s->last_failure = err == ETIMEDOUT ? WK_SOCKET_TIMEOUT :
 	    wk__error_from_errno(err);
+	if (s->nfailures++ >= LISTED_FAILURES)
+		return;
+	wk_addr_format(addr, text, sizeof(text));
 	/* A literal's one address is in the message already. */
 	if (s->peer_name && strcmp(s->peer_name, text) == 0)
 		text[0] = '\0';
@@ -166,10 +173,13 @@ static void
 connect_failed(wk_socket *s)
 {
 	char *why = s->failures;
+	unsigned more = s->nfailures > LISTED_FAILURES ?
+	    s->nfailures - LISTED_FAILURES : 0;
 
 	s->failures = NULL;
-	wk__err_set(&s->err, s->last_failure, "connect to %s: %s",
-	    wk__socket_target(s), why ? why : "no address to connect to");
+	wk__err_set(&s->err, s->last_failure, "connect to %s: %s%s%.0u%s",
+	    wk__socket_target(s), why ? why : "no address to connect to",
+	    more ? "; and " : "", more, more ? " more addresses" : "");
 	free(why);
 	wk__tcp_cancel(s);
 	wk__socket_close_fd(s);
