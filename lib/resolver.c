@@ -107,17 +107,6 @@ struct list {
 	unsigned count;
 };
 
-/*
- * A pool thread.  Threads are joinable: one that exits puts itself on
- * pool.exited, and the next spawn() or wk_resolver_shutdown() joins it,
- * so that after a shutdown no thread but the abandoned ones is left
- * even half exited (its stack and C library state are gone too).
- */
-struct wthread {
-	pthread_t t;
-	struct wthread *next;
-};
-
 static struct pool {
 	pthread_mutex_t lock;
 	pthread_cond_t work;		/* work queued, or shutdown */
@@ -140,7 +129,6 @@ static struct pool {
 	int64_t next_id;
 	/* threads */
 	unsigned threads, idle, running, abandoned;
-	struct wthread *exited;		/* exited, not yet joined */
 	bool shutting_down;
 	/* the files whose change flushes the cache */
 	char *watch_path[2];
@@ -475,23 +463,7 @@ watch_files(void)
 
 /* ---------------------------------------------------------------- threads */
 
-static void *worker(void *self);
-
-/*
- * Joins the threads that exited; the lock held.  Each has let go of
- * the lock for the last time, so the join waits only for its exit.
- */
-static void
-reap(void)
-{
-	struct wthread *w;
-
-	while ((w = pool.exited) != NULL) {
-		pool.exited = w->next;
-		pthread_join(w->t, NULL);
-		free(w);
-	}
-}
+static void *worker(void *unused);
 
 /* Starts one pool thread, with every signal blocked in it. */
 static bool
@@ -499,27 +471,20 @@ spawn(void)
 {
 	pthread_attr_t attr;
 	sigset_t all, old;
-	struct wthread *w;
+	pthread_t t;
 	int rc;
 
-	reap();
-	if ((w = malloc(sizeof(*w))) == NULL)
+	if (pthread_attr_init(&attr) != 0)
 		return false;
-	if (pthread_attr_init(&attr) != 0) {
-		free(w);
-		return false;
-	}
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, STACK_SIZE);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	/* w->t is set before the thread can take the lock we hold. */
-	rc = pthread_create(&w->t, &attr, worker, w);
+	rc = pthread_create(&t, &attr, worker, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
-	if (rc != 0) {
-		free(w);
+	if (rc != 0)
 		return false;
-	}
 	pool.threads++;
 	return true;
 }
@@ -823,12 +788,12 @@ next_work(struct entry **e, struct lookup **l)
 }
 
 static void *
-worker(void *self)
+worker(void *unused)
 {
-	struct wthread *w = self;
 	struct entry *e;
 	struct lookup *l;
 
+	(void)unused;
 	pthread_setname_np(pthread_self(), "wk-resolve");
 	pthread_mutex_lock(&pool.lock);
 	while (next_work(&e, &l)) {
@@ -838,8 +803,6 @@ worker(void *self)
 			run_entry(e);
 	}
 	pool.threads--;
-	w->next = pool.exited;
-	pool.exited = w;
 	pthread_cond_broadcast(&pool.gone);
 	pthread_mutex_unlock(&pool.lock);
 	return NULL;
@@ -871,13 +834,6 @@ child_fork(void)
 	cond_init(&pool.ready);
 	cond_init(&pool.gone);
 	pool.threads = pool.idle = pool.running = pool.abandoned = 0;
-	/* The threads are the parent's: nothing to join here. */
-	while (pool.exited != NULL) {
-		struct wthread *w = pool.exited;
-
-		pool.exited = w->next;
-		free(w);
-	}
 	pool.shutting_down = false;
 	for (size_t i = 0; i < pool.id_buckets; i++) {
 		struct lookup *l = pool.ids[i], *next;
@@ -1358,7 +1314,6 @@ wk_resolver_shutdown(void)
 	/* Threads stuck in an abandoned getaddrinfo() are not waited for. */
 	while (pool.threads > pool.abandoned)
 		pthread_cond_wait(&pool.gone, &pool.lock);
-	reap();
 	drop_lookups();
 	cache_flush();
 	orphan_entries();

@@ -816,7 +816,9 @@ wk_socket_read(wk_socket *s, void *buf, size_t size)
 	if (size == 0)
 		return 0;
 	got = wk__buf_take(&s->rbuf, buf, size);
-	if (got == size || s->fd < 0 || s->state != WK_STATE_CONNECTED)
+	/* After the peer's end, while the queue goes out, nothing comes. */
+	if (got == size || s->fd < 0 || s->state != WK_STATE_CONNECTED ||
+	    s->read_eof)
 		return got ? (ssize_t)got : nothing_read(s);
 	/* The fast path: straight from the kernel into the caller's buffer. */
 	n = wk__fd_recv(s->fd, (char *)buf + got, size - got, &err);

@@ -119,16 +119,36 @@ wk_udp_write_datagram(wk_socket *s, const void *buf, size_t size,
 	return -1;
 }
 
+/* An error of a connected datagram socket leaves it connected. */
+static ssize_t
+connected_error(wk_socket *s, int err, const char *what)
+{
+	if (err == EAGAIN || err == EWOULDBLOCK)
+		return 0;
+	wk__err_set_sys(&s->err, err, "%s %s", what, wk__socket_target(s));
+	return -1;
+}
+
 bool
 wk_udp_has_pending_datagrams(wk_socket *s)
 {
 	size_t size;
+	int err;
 
 	if (!s)
 		return false;
 	wk__err_clear(&s->err);
-	return s->type == WK_SOCKET_UDP && s->fd >= 0 && (s->held ||
-	    wk__fd_peek_datagram(s->fd, &size) == 0);
+	if (s->type != WK_SOCKET_UDP || s->fd < 0)
+		return false;
+	if (s->held || (err = wk__fd_peek_datagram(s->fd, &size)) == 0)
+		return true;
+	/*
+	 * The peek took an ICMP error of a connected socket: it is this
+	 * call's to report, as no later call will see it.
+	 */
+	if (s->state == WK_STATE_CONNECTED)
+		connected_error(s, err, "look for a datagram from");
+	return false;
 }
 
 ssize_t
@@ -200,15 +220,6 @@ wk_udp_read_datagram(wk_socket *s, void *buf, size_t size, wk_addr *from,
 
 /* ---------------------------------------------------------------- connected */
 
-/* An error of a connected datagram socket leaves it connected. */
-static ssize_t
-connected_error(wk_socket *s, int err, const char *what)
-{
-	if (err == EAGAIN || err == EWOULDBLOCK)
-		return 0;
-	wk__err_set_sys(&s->err, err, "%s %s", what, wk__socket_target(s));
-	return -1;
-}
 
 /* wk_socket_read() on UDP: one datagram, 0 when none waits. */
 ssize_t

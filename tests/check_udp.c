@@ -504,6 +504,17 @@ START_TEST(test_connected_refused)
 	}
 	assert_error(c, WK_CONNECTION_REFUSED);
 	assert_state(c, WK_STATE_CONNECTED);
+	/* And through has_pending_datagrams, whose peek takes it. */
+	ck_assert_int_eq(wk_socket_write(c, "ping", 4), 4);
+	for (int i = 0; i < 1000; i++) {
+		if (wk_udp_has_pending_datagrams(c))
+			ck_abort_msg("a datagram from a closed port");
+		if (wk_socket_error(c) != WK_NO_ERROR)
+			break;
+		th_sleep_ms(1);
+	}
+	assert_error(c, WK_CONNECTION_REFUSED);
+	assert_state(c, WK_STATE_CONNECTED);
 	wk_socket_free(u);
 	wk_socket_free(c);
 }
