@@ -19,6 +19,16 @@ for f in "$pc" "$libdir/libwirekit.so" "$incdir/wirekit/addr.h" \
 done
 [ -e "$incdir/error-private.h" ] && { echo "private header installed"; exit 1; }
 
+# The programs and their pages; each runs from where it was installed.
+for prog in wirecat wirelookup; do
+	bin=$(find "$dest" -path "*/bin/$prog" | head -n 1)
+	page=$(find "$dest" -name "$prog.1" | head -n 1)
+	[ -n "$bin" ] && [ -x "$bin" ] || { echo "not installed: bin/$prog"; exit 1; }
+	[ -n "$page" ] || { echo "not installed: man1/$prog.1"; exit 1; }
+	LD_LIBRARY_PATH="$libdir" "$bin" -h >/dev/null 2>&1 ||
+	    { echo "$bin -h failed"; exit 1; }
+done
+
 cat > "$dest/prog.c" <<'PROG'
 #include <stdio.h>
 #include <string.h>
