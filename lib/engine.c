@@ -596,6 +596,13 @@ wk__edge_take(int epfd)
 	return n > 0;
 }
 
+/* Sends the end of the stream on fd, which stays open for reading. */
+int
+wk__fd_shutdown_write(int fd)
+{
+	return shutdown(fd, SHUT_WR) == 0 ? 0 : sys_error();
+}
+
 /* Ends both directions of fd, waking a thread blocked on it. */
 void
 wk__fd_shutdown(int fd)

@@ -72,5 +72,6 @@ int wk__edge_watch(int epfd, int old_fd, int fd);
 bool wk__edge_take(int epfd);
 
 void wk__fd_shutdown(int fd);
+int wk__fd_shutdown_write(int fd);
 
 #endif /* WIREKIT_ENGINE_H */

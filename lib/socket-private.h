@@ -74,6 +74,8 @@ struct wk_socket {
 	bool close_after_connect;	/* disconnect() while connecting */
 	bool peer_gone;			/* the last connection ended by the peer */
 	bool read_eof;			/* the peer's end seen, the queue going out */
+	bool write_closed;		/* close_write(): no more writes */
+	bool fin_sent;			/* ... and the queue out, SHUT_WR done */
 	/* addresses, read from the kernel only when asked for */
 	wk_addr peer, local;
 	uint16_t peer_port, local_port;

@@ -94,6 +94,7 @@ wk__socket_close_fd(wk_socket *s)
 	wk__fd_close(s->fd);
 	s->fd = -1;
 	s->read_eof = false;
+	s->write_closed = s->fin_sent = false;
 	s->peer = s->local = (wk_addr){ 0 };
 	s->peer_port = s->local_port = 0;
 	s->peer_known = s->local_known = false;
@@ -512,6 +513,25 @@ fill_wait(wk_socket *s, int64_t deadline, int msecs)
 	return took(s, n, err);
 }
 
+/*
+ * After wk_socket_close_write(), once the queue is out: the end of the
+ * stream goes to the peer.  False when the connection failed.
+ */
+static bool
+send_fin(wk_socket *s)
+{
+	int err;
+
+	if (!s->write_closed || s->fin_sent || s->fd < 0 ||
+	    wk__buf_len(&s->wbuf) > 0)
+		return true;
+	s->fin_sent = true;
+	if ((err = wk__fd_shutdown_write(s->fd)) == 0 || err == ENOTCONN)
+		return true;
+	io_failed(s, err, "close the writing side of");
+	return false;
+}
+
 /* Sends what the kernel takes of the queue; -1 when the connection ended. */
 static ssize_t
 drain(wk_socket *s)
@@ -526,6 +546,8 @@ drain(wk_socket *s)
 	if (n >= 0) {
 		wk__buf_drop(&s->wbuf, (size_t)n);
 		s->tx_count += (uint64_t)n;
+		if (!send_fin(s))
+			return -1;
 		/* The peer's end came while this was queued: now it closes. */
 		if (s->read_eof && wk__buf_len(&s->wbuf) == 0)
 			peer_closed(s);
@@ -965,6 +987,11 @@ wk_socket_write(wk_socket *s, const void *buf, size_t size)
 		    wk_state_name(s->state));
 		return -1;
 	}
+	if (s->write_closed) {
+		wk__err_set(&s->err, WK_OPERATION,
+		    "write: the writing side of the connection is closed");
+		return -1;
+	}
 	/*
 	 * Something queued goes first, so that the queue does not grow
 	 * behind a kernel that would take it, and a connection that ended
@@ -1069,6 +1096,32 @@ wk_socket_disconnect(wk_socket *s)
 	default:
 		return;
 	}
+}
+
+bool
+wk_socket_close_write(wk_socket *s)
+{
+	if (!s)
+		return false;
+	wk__err_clear(&s->err);
+	if (s->type != WK_SOCKET_TCP) {
+		wk__err_set(&s->err, WK_OPERATION,
+		    "close the writing side: not a TCP socket");
+		return false;
+	}
+	if (s->state != WK_STATE_CONNECTED) {
+		wk__err_set(&s->err, WK_OPERATION,
+		    "close the writing side: the socket is %s",
+		    wk_state_name(s->state));
+		return false;
+	}
+	if (s->write_closed)
+		return true;
+	s->write_closed = true;
+	/* What the kernel takes of the queue now; the rest in the waits. */
+	if (wk__buf_len(&s->wbuf) > 0)
+		return drain(s) >= 0;
+	return send_fin(s);
 }
 
 bool

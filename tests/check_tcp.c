@@ -36,6 +36,7 @@
 #include <wirekit/addr.h>
 #include <wirekit/lookup.h>
 #include <wirekit/socket.h>
+#include <wirekit/udp.h>
 
 #include "netns.h"
 #include "tcp_helpers.h"
@@ -1000,6 +1001,90 @@ START_TEST(test_read_line_over_limit)
 	join_peer(&p);
 	free(text);
 	free(got);
+	close(lfd);
+}
+END_TEST
+
+/*
+ * Reads to the end of the stream, then answers with the count of bytes
+ * it read and closes: a server that needs the client's half-close.
+ */
+static const char *
+peer_count_to_eof(th_peer *p)
+{
+	char buf[CHUNK], line[64];
+	ssize_t n;
+
+	if ((p->fd = th_accept(p->lfd, TH_PEER_MSECS)) < 0)
+		return "peer: accept failed";
+	while ((n = recv(p->fd, buf, sizeof(buf), 0)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return "peer: recv failed";
+		p->received += (size_t)n;
+	}
+	snprintf(line, sizeof(line), "got %zu\n", p->received);
+	if (th_write_all(p->fd, line, strlen(line)) != 0)
+		return "peer: send failed";
+	return NULL;
+}
+
+START_TEST(test_close_write)
+{
+	const size_t size = 4 * MIB;
+	uint16_t port = 0;
+	int lfd = listen_on("127.0.0.1", &port);
+	wk_socket *s = new_socket(), *u = wk_udp_socket();
+	char *big = calloc(1, size), line[64], want[64];
+	ssize_t n;
+	th_peer p;
+
+	ck_assert(big && u);
+	/* Not connected, not TCP, no socket. */
+	ck_assert(!wk_socket_close_write(NULL));
+	ck_assert(!wk_socket_close_write(s));
+	assert_error(s, WK_OPERATION);
+	ck_assert(!wk_socket_close_write(u));
+	ck_assert_int_eq(wk_socket_error(u), WK_OPERATION);
+	th_peer_init(&p, lfd);
+	ck_assert(th_peer_start(&p, peer_count_to_eof));
+	connect_ok(s, "127.0.0.1", port);
+	/* More than the kernel takes at once: the end waits for the queue. */
+	ck_assert_int_eq(wk_socket_write(s, big, size), (ssize_t)size);
+	ck_assert(wk_socket_close_write(s));
+	ck_assert(wk_socket_close_write(s));		/* again: nothing */
+	assert_state(s, WK_STATE_CONNECTED);
+	ck_assert_int_eq(wk_socket_write(s, "x", 1), -1);
+	assert_error(s, WK_OPERATION);
+	/* The answer comes only after the peer saw the end of the stream. */
+	while (!wk_socket_can_read_line(s))
+		ck_assert_msg(wk_socket_wait_ready_read(s, TH_WAIT_MSECS),
+		    "wait_ready_read: %s", wk_socket_error_string(s));
+	n = wk_socket_read_line(s, line, sizeof(line));
+	snprintf(want, sizeof(want), "got %zu\n", size);
+	ck_assert_int_eq(n, (ssize_t)strlen(want));
+	ck_assert_str_eq(line, want);
+	ck_assert_uint_eq(wk_socket_bytes_to_write(s), 0);
+	join_peer(&p);
+	/* The peer's close ends the connection as usual. */
+	ck_assert(wk_socket_wait_disconnected(s, TH_WAIT_MSECS));
+	assert_state(s, WK_STATE_UNCONNECTED);
+	/* A new connection can write again. */
+	th_peer_init(&p, lfd);
+	ck_assert(th_peer_start(&p, peer_count_to_eof));
+	connect_ok(s, "127.0.0.1", port);
+	ck_assert_int_eq(wk_socket_write(s, "abc", 3), 3);
+	ck_assert(wk_socket_close_write(s));
+	while (!wk_socket_can_read_line(s))
+		ck_assert_msg(wk_socket_wait_ready_read(s, TH_WAIT_MSECS),
+		    "wait_ready_read: %s", wk_socket_error_string(s));
+	wk_socket_read_line(s, line, sizeof(line));
+	ck_assert_str_eq(line, "got 3\n");
+	join_peer(&p);
+	wk_socket_free(s);
+	wk_socket_free(u);
+	free(big);
 	close(lfd);
 }
 END_TEST
@@ -2451,6 +2536,7 @@ main(void)
 	tcase_add_test(tc, test_peer_reset_reading);
 	tcase_add_test(tc, test_peer_close_buffered);
 	tcase_add_test(tc, test_write_after_peer_closed);
+	tcase_add_test(tc, test_close_write);
 	tcase_add_test(tc, test_peek_and_read_all);
 	tcase_add_test(tc, test_wait_bytes_written);
 	tcase_add_test(tc, test_wait_disconnected_by_peer);

@@ -13,7 +13,6 @@
  * Copyright (C) 2026 The wirekit authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include <sys/socket.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -616,21 +615,20 @@ pump_flush(struct pump *p)
 }
 
 /*
- * The end of standard input: once everything is with the kernel, shut
- * down the sending side, so that the peer reads the end and can answer
- * it.  wirekit has no half-close of its own (wk_socket_disconnect()
- * closes both sides), hence shutdown(2) on its descriptor.
+ * The end of standard input: once everything is with the kernel, close
+ * the sending side (a half-close), so that the peer reads the end and
+ * can answer it, while the connection stays open for its answer.
  */
 static void
 pump_half_close(struct pump *p)
 {
-	int fd = wk_socket_descriptor(p->s);
-
 	if (!p->shut_due || wk_socket_bytes_to_write(p->s) > 0)
 		return;
 	p->shut_due = false;
-	if (fd >= 0 && shutdown(fd, SHUT_WR) < 0 && errno != ENOTCONN)
-		diag("shutdown: %s", strerror(errno));
+	/* A connection that ended already has nothing to close. */
+	if (!wk_socket_close_write(p->s) &&
+	    wk_socket_state(p->s) == WK_STATE_CONNECTED)
+		diag("%s", wk_socket_error_string(p->s));
 }
 
 /* Waits for something to do: poll()'s result. */

@@ -80,6 +80,7 @@ WK_API bool wk_socket_wait_bytes_written(wk_socket *s, int msecs);
 
 /* Closing. */
 WK_API void wk_socket_disconnect(wk_socket *s);
+WK_API bool wk_socket_close_write(wk_socket *s);
 WK_API bool wk_socket_wait_disconnected(wk_socket *s, int msecs);
 WK_API void wk_socket_abort(wk_socket *s);
 
