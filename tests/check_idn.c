@@ -256,6 +256,12 @@ static const struct {
 	{ "fa\303\237\343\200\202de", "xn--fa-hia.de" },
 	{ "\303\274\357\274\216\303\274\343\200\202\303\274\357\275\241x",
 	  "xn--tda.xn--tda.xn--tda.x" },
+	/*
+	 * An upper-case ACE label after an ideographic full stop (a case
+	 * the fuzzer found its own model of labels missing).
+	 */
+	{ "\344\276\210\343\200\202XN--BCHER-KVA.Example",
+	  "xn--csq.xn--bcher-kva.example" },
 	/* A trailing dot is kept, also as an ideographic full stop. */
 	{ "fa\303\237.de.", "xn--fa-hia.de." },
 	{ "fa\303\237.de\343\200\202", "xn--fa-hia.de." },

@@ -135,20 +135,40 @@ equals_lowered(const char *a, const char *b)
 	return *a == *b;
 }
 
-/* Does any label of the ASCII name start with "xn--" in any case? */
+/*
+ * The length of the label separator at s, 0 for none: the full stop and
+ * the three that IDNA maps to it (U+3002, U+FF0E, U+FF61, RFC 3490 3.1).
+ */
+static size_t
+dot_len(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	if (*u == '.')
+		return 1;
+	if ((u[0] == 0xe3 && u[1] == 0x80 && u[2] == 0x82) ||
+	    (u[0] == 0xef && u[1] == 0xbc && u[2] == 0x8e) ||
+	    (u[0] == 0xef && u[1] == 0xbd && u[2] == 0xa1))
+		return 3;
+	return 0;
+}
+
+/* Does any label of the name start with "xn--" in any case? */
 static bool
 has_xn_label(const char *s)
 {
 	const char *label = s;
+	size_t dot;
 
 	for (;; s++) {
-		if (*s == '.' || *s == '\0') {
+		if ((dot = dot_len(s)) > 0 || *s == '\0') {
 			if (s - label >= 4 && lower(label[0]) == 'x' &&
 			    lower(label[1]) == 'n' && label[2] == '-' &&
 			    label[3] == '-')
 				return true;
 			if (*s == '\0')
 				return false;
+			s += dot - 1;
 			label = s + 1;
 		}
 	}
