@@ -18,9 +18,10 @@
  *  - the bytes every reader returns are the stream's, in order, none
  *    lost, none twice: their concatenation is exactly what was written;
  *  - a line from read_line is NUL-terminated, holds no newline but as its
- *    last byte, and ends with one unless it is size - 1 bytes long or
- *    the last bytes of an ended stream; 0 only while no newline is
- *    buffered and fewer than size - 1 bytes are; -1 only at the end;
+ *    last byte, and ends with one unless it is size - 1 bytes long, the
+ *    last bytes of an ended stream, or all of a buffer full at its read
+ *    limit; 0 only while no newline is buffered, fewer than size - 1
+ *    bytes are and the buffer is not full; -1 only at the end;
  *  - peek returns the stream's next bytes without taking them, and (when
  *    the read limit allows) as many as asked or as there are;
  *  - read returns as many as asked or as there are;
@@ -416,8 +417,10 @@ check_views(struct stream *st)
 
 	require(avail <= pending(st));
 	require(wk_socket_at_end(st->s) == (avail == 0));
+	/* a newline, or a buffer full at its limit: a piece to take */
 	require(wk_socket_can_read_line(st->s) ==
-	    (avail && memchr(next, '\n', avail) != NULL));
+	    ((avail && memchr(next, '\n', avail) != NULL) ||
+	    (st->limit && avail >= st->limit)));
 }
 
 /* What a reader took: the stream's next n bytes. */
@@ -456,14 +459,20 @@ do_read_line(struct stream *st, size_t size)
 		require(len <= size - 1 && buf[len] == '\0');
 		require(!memchr(buf, '\n', len - 1));
 		consume(st, buf, len);
+		/*
+		 * A piece: the line buffer's worth, the end of the stream,
+		 * or all of a buffer that was full at its limit.
+		 */
 		if (buf[len - 1] != '\n')
 			require(len == size - 1 ||
 			    (ended(st) && wk_socket_state(st->s) ==
-			    WK_STATE_UNCONNECTED));
+			    WK_STATE_UNCONNECTED) ||
+			    (st->limit && len >= st->limit && avail == 0));
 	} else if (n == 0) {
 		require(buf[0] == '\0');
-		/* no whole line, no full piece buffered */
+		/* no whole line, no full piece buffered, not full */
 		require(avail < size - 1);
+		require(!st->limit || avail < st->limit);
 		require(!avail || !memchr(next, '\n', avail));
 		require(wk_socket_state(st->s) != WK_STATE_UNCONNECTED);
 		if (holds(st, size - 1) && size - 1 <= KERNEL_CHUNK)
