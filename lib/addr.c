@@ -18,6 +18,8 @@
 
 #include <wirekit/addr.h>
 
+#include "addr-private.h"
+
 /*
  * The longest text wk_addr_parse() looks at once white space is trimmed.
  * The longest valid text is an IPv6 address with an IPv4 tail and a
@@ -865,61 +867,14 @@ bool
 wk_addr_from_sockaddr(wk_addr *out, uint16_t *port, const struct sockaddr *sa,
     size_t len)
 {
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
-	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
-	wk_addr a = { .family = WK_FAMILY_NONE };
-	uint16_t p = 0;
-
-	/* The length first: a shorter one may not even hold sa_family. */
-	if (sa && len >= sizeof(*sin) && sa->sa_family == AF_INET) {
-		a.family = WK_FAMILY_IPV4;
-		memcpy(a.bytes, &sin->sin_addr, 4);
-		p = ntohs(sin->sin_port);
-	} else if (sa && len >= sizeof(*sin6) && sa->sa_family == AF_INET6) {
-		a.family = WK_FAMILY_IPV6;
-		memcpy(a.bytes, &sin6->sin6_addr, 16);
-		a.scope_id = sin6->sin6_scope_id;
-		p = ntohs(sin6->sin6_port);
-	}
-	if (out)
-		*out = a;
-	if (port)
-		*port = p;
-	return out && a.family != WK_FAMILY_NONE;
+	return wk__addr_from_sockaddr(out, port, sa, len, false);
 }
 
 size_t
 wk_addr_to_sockaddr(const wk_addr *a, uint16_t port, struct sockaddr *sa,
     size_t size)
 {
-	struct sockaddr_in sin;
-	struct sockaddr_in6 sin6;
-
-	if (!a || !sa)
-		return 0;
-	if (a->family == WK_FAMILY_IPV4) {
-		if (size < sizeof(sin))
-			return 0;
-		memset(&sin, 0, sizeof(sin));
-		sin.sin_family = AF_INET;
-		sin.sin_port = htons(port);
-		memcpy(&sin.sin_addr, a->bytes, 4);
-		memcpy(sa, &sin, sizeof(sin));
-		return sizeof(sin);
-	}
-	if (a->family != WK_FAMILY_IPV6 && a->family != WK_FAMILY_ANY)
-		return 0;
-	if (size < sizeof(sin6))
-		return 0;
-	memset(&sin6, 0, sizeof(sin6));
-	sin6.sin6_family = AF_INET6;
-	sin6.sin6_port = htons(port);
-	if (a->family == WK_FAMILY_IPV6) {
-		memcpy(&sin6.sin6_addr, a->bytes, 16);
-		sin6.sin6_scope_id = a->scope_id;
-	}
-	memcpy(sa, &sin6, sizeof(sin6));
-	return sizeof(sin6);
+	return wk__addr_to_sockaddr(a, port, sa, size);
 }
 
 uint32_t

@@ -16,12 +16,11 @@
 #define MIN_CAPACITY 4096
 
 /*
- * Returns room for want more bytes at the tail (moving the bytes down
- * or growing), or NULL when memory runs out; the buffer is unchanged
- * then.
+ * wk__buf_space() without room at the tail: moves the bytes down or
+ * grows.
  */
 char *
-wk__buf_space(wk__buf *b, size_t want)
+wk__buf_grow(wk__buf *b, size_t want)
 {
 	size_t len = wk__buf_len(b), cap;
 	char *data;
@@ -49,12 +48,6 @@ wk__buf_space(wk__buf *b, size_t want)
 	b->head = 0;
 	b->tail = len;
 	return data + len;
-}
-
-void
-wk__buf_commit(wk__buf *b, size_t n)
-{
-	b->tail += n;
 }
 
 bool
@@ -112,12 +105,6 @@ wk__buf_find(const wk__buf *b, char c, size_t limit)
 	if (limit == 0 || !(p = memchr(b->data + b->head, c, limit)))
 		return -1;
 	return p - (b->data + b->head);
-}
-
-void
-wk__buf_clear(wk__buf *b)
-{
-	b->head = b->tail = 0;
 }
 
 void

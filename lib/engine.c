@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr-private.h"
 #include "clock.h"
 #include "engine.h"
 
@@ -43,10 +44,10 @@ wk__fd_socket(int family, wk_socket_type type, int *fd)
 }
 
 /* Fills a sockaddr for addr and port; 0 when addr has no usable family. */
-static socklen_t
+static inline socklen_t
 to_sockaddr(const wk_addr *addr, uint16_t port, struct sockaddr_storage *ss)
 {
-	return (socklen_t)wk_addr_to_sockaddr(addr, port,
+	return (socklen_t)wk__addr_to_sockaddr(addr, port,
 	    (struct sockaddr *)ss, sizeof(*ss));
 }
 
@@ -172,22 +173,23 @@ wk__fd_sendto(int fd, const void *buf, size_t size, const wk_addr *to,
 }
 
 ssize_t
-wk__fd_recvfrom(int fd, void *buf, size_t size, wk_addr *from,
-    uint16_t *port, int *err)
+wk__fd_recvfrom(int fd, void *buf, size_t size, wk__sender *from, int *err)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
 	ssize_t n;
 
 	do {
-		len = sizeof(ss);
-		n = recvfrom(fd, buf, size, MSG_DONTWAIT,
-		    (struct sockaddr *)&ss, &len);
+		from->len = sizeof(from->u);
+		n = recvfrom(fd, buf, size, MSG_DONTWAIT, &from->u.sa,
+		    &from->len);
 	} while (n < 0 && errno == EINTR);
 	*err = n < 0 ? sys_error() : 0;
-	if (n >= 0)
-		wk_addr_from_sockaddr(from, port, (struct sockaddr *)&ss, len);
 	return n;
+}
+
+void
+wk__sender_addr(const wk__sender *from, wk_addr *addr, uint16_t *port)
+{
+	wk__addr_from_sockaddr(addr, port, &from->u.sa, from->len, true);
 }
 
 /* The size of the next datagram, 0 for an empty one, without taking it. */
@@ -264,33 +266,44 @@ wk__fd_multicast_if(int fd, int family, unsigned ifindex)
 }
 
 /*
- * A receive that blocks until data arrives, the peer closes, or the
- * deadline passes (-1 with EAGAIN).  The socket's receive timeout does
- * the waiting, so a wait costs one system call where poll() and recv()
- * would cost two; *timeout_ms caches the timeout the socket holds, and
- * a caller waiting with the same msecs again sets nothing.
+ * Sets the socket's receive timeout for a wait of left ms (-1: none)
+ * unless it has it.  The kernel's timer wheel may end a timeout of more
+ * than 64 ticks up to an eighth late (a 3 s wait took 3.14 s), so the
+ * socket is given 8/9 of left: it ends before the deadline, and poll(),
+ * whose timers are exact, waits out the rest.
  */
-/* Sets the socket's receive timeout to left ms (-1: none) unless it has it. */
 static int
 set_rcvtimeo(int fd, int left, int *timeout_ms)
 {
-	struct timeval tv = { left < 0 ? 0 : left / 1000,
-	    left < 0 ? 0 : (left % 1000) * 1000 };
+	struct timeval tv = { 0, 0 };
+	int kernel_ms;
 
 	if (left == *timeout_ms)
 		return 0;
+	if (left > 0) {
+		kernel_ms = left - left / 9;
+		tv.tv_sec = kernel_ms / 1000;
+		tv.tv_usec = (kernel_ms % 1000) * 1000;
+	}
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
 		return sys_error();
 	*timeout_ms = left;
 	return 0;
 }
 
+/*
+ * A receive that blocks until data arrives, the peer closes, or the
+ * deadline passes (-1 with EAGAIN).  The socket's receive timeout does
+ * the waiting, so a wait costs one system call where poll() and recv()
+ * would cost two; *timeout_ms caches the timeout the socket holds, and
+ * a caller waiting with the same msecs again sets nothing.
+ */
 ssize_t
 wk__fd_recv_wait(int fd, void *buf, size_t size, int64_t deadline, int left,
     int *timeout_ms, int *err)
 {
 	return wk__fd_recvfrom_wait(fd, buf, size, deadline, left, timeout_ms,
-	    NULL, NULL, err);
+	    NULL, err);
 }
 
 /*
@@ -300,10 +313,8 @@ wk__fd_recv_wait(int fd, void *buf, size_t size, int64_t deadline, int left,
  */
 ssize_t
 wk__fd_recvfrom_wait(int fd, void *buf, size_t size, int64_t deadline,
-    int left, int *timeout_ms, wk_addr *from, uint16_t *port, int *err)
+    int left, int *timeout_ms, wk__sender *from, int *err)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
 	ssize_t n;
 
 	for (;; left = WK__LEFT_UNKNOWN) {
@@ -315,16 +326,19 @@ wk__fd_recvfrom_wait(int fd, void *buf, size_t size, int64_t deadline,
 		}
 		if ((*err = set_rcvtimeo(fd, left, timeout_ms)) != 0)
 			return -1;
-		len = sizeof(ss);
-		n = recvfrom(fd, buf, size, 0, from ? (struct sockaddr *)&ss :
-		    NULL, from ? &len : NULL);
-		if (n >= 0 || errno != EINTR)
+		if (from)
+			from->len = sizeof(from->u);
+		n = recvfrom(fd, buf, size, 0, from ? &from->u.sa : NULL,
+		    from ? &from->len : NULL);
+		if (n >= 0) {
+			*err = 0;
+			return n;
+		}
+		if (errno != EINTR)
 			break;
 	}
-	*err = n < 0 ? sys_error() : 0;
-	if (n >= 0 && from)
-		wk_addr_from_sockaddr(from, port, (struct sockaddr *)&ss, len);
-	return n;
+	*err = sys_error();
+	return -1;
 }
 
 /*

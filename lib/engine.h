@@ -13,10 +13,14 @@
 #ifndef WIREKIT_ENGINE_H
 #define WIREKIT_ENGINE_H
 
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <netinet/in.h>
+
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 #include <wirekit/addr.h>
 #include <wirekit/socket.h>
@@ -31,10 +35,23 @@ void wk__fd_close(int fd);
 ssize_t wk__fd_recv(int fd, void *buf, size_t size, int *err);
 ssize_t wk__fd_send(int fd, const void *buf, size_t size, int *err);
 #define WK__LEFT_UNKNOWN (-2)	/* the recv waits' left: take it from deadline */
+/*
+ * A datagram's sender as recvfrom() gave it; wk__sender_addr() turns it
+ * into an address (an IPv4-mapped one unmapped) only when one is asked for.
+ */
+typedef struct wk__sender {
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} u;
+	socklen_t len;
+} wk__sender;
+void wk__sender_addr(const wk__sender *from, wk_addr *addr, uint16_t *port);
 ssize_t wk__fd_recv_wait(int fd, void *buf, size_t size, int64_t deadline,
     int left, int *timeout_ms, int *err);
 ssize_t wk__fd_recvfrom_wait(int fd, void *buf, size_t size, int64_t deadline,
-    int left, int *timeout_ms, wk_addr *from, uint16_t *port, int *err);
+    int left, int *timeout_ms, wk__sender *from, int *err);
 int wk__fd_poll(struct pollfd *fds, unsigned n, int64_t deadline, int *ready);
 int wk__fd_wait(int fd, short events, int64_t deadline, short *revents);
 int wk__fd_name(int fd, bool peer, wk_addr *addr, uint16_t *port);
@@ -52,8 +69,8 @@ int wk__fd_pending(int fd, size_t *bytes);
 /* Datagrams. */
 ssize_t wk__fd_sendto(int fd, const void *buf, size_t size, const wk_addr *to,
     uint16_t port, int *err);
-ssize_t wk__fd_recvfrom(int fd, void *buf, size_t size, wk_addr *from,
-    uint16_t *port, int *err);
+ssize_t wk__fd_recvfrom(int fd, void *buf, size_t size, wk__sender *from,
+    int *err);
 int wk__fd_peek_datagram(int fd, size_t *size);
 int wk__fd_set_broadcast(int fd);
 int wk__fd_membership(int fd, bool join, const wk_addr *group,

@@ -15,6 +15,7 @@
 #include <wirekit/socket.h>
 
 #include "buffer.h"
+#include "engine.h"
 #include "error-private.h"
 
 /* RFC 8305's Connection Attempt Delay. */
@@ -52,11 +53,31 @@ struct wk__attempt {
 /* Options set before a descriptor exists, applied when one does. */
 #define WK__OPTION_COUNT (WK_OPT_PATH_MTU + 1)
 
+/*
+ * The fields every read, write and wait touches come first, so that a
+ * datagram or a read costs two cache lines of this; the connecting state
+ * and the callback layer's fields follow.
+ */
 struct wk_socket {
 	wk_socket_type type;
 	wk_state state;
 	int fd;
 	wk__err err;
+	bool blocking;			/* the descriptor is in blocking mode */
+	bool held;			/* UDP: a datagram a wait received, in
+					   rbuf, until it is read */
+	int af;				/* its AF_INET / AF_INET6; 0 unknown */
+	int rcv_timeout_ms;		/* SO_RCVTIMEO held: -1 none, -2 unknown */
+	int idle_ms;			/* > 0: what a wait given -1 waits */
+	/* counted always, read by the callback layer */
+	uint64_t rx_count;		/* bytes (TCP) received from the kernel,
+					   datagrams (UDP) handed to the caller */
+	uint64_t tx_count;		/* bytes given to the kernel */
+	/* buffers */
+	wk__buf rbuf, wbuf;
+	size_t read_limit;		/* 0: unlimited */
+	wk__sender held_from;		/* the held datagram's sender, as the
+					   kernel gave it */
 	/* connecting */
 	wk_family family;		/* preference: any, IPv4 or IPv6 only */
 	int connect_timeout_ms;
@@ -80,24 +101,9 @@ struct wk_socket {
 	wk_addr peer, local;
 	uint16_t peer_port, local_port;
 	bool peer_known, local_known;
-	bool blocking;			/* the descriptor is in blocking mode */
-	int af;				/* its AF_INET / AF_INET6; 0 unknown */
-	/* UDP: a datagram a wait received, in rbuf, until it is read */
-	bool held;
-	wk_addr held_from;
-	uint16_t held_port;
-	/* buffers */
-	wk__buf rbuf, wbuf;
-	size_t read_limit;		/* 0: unlimited */
-	int rcv_timeout_ms;		/* SO_RCVTIMEO held: -1 none, -2 unknown */
 	/* options */
 	int options[WK__OPTION_COUNT];
 	bool option_set[WK__OPTION_COUNT];
-	/* counted always, read by the callback layer */
-	uint64_t rx_count;		/* bytes (TCP) received from the kernel,
-					   datagrams (UDP) handed to the caller */
-	uint64_t tx_count;		/* bytes given to the kernel */
-	int idle_ms;			/* > 0: what a wait given -1 waits */
 	/* the callback layer (thread.c, serve.c), above this file */
 	struct wk__sthread *thread;
 	bool (*free_hook)(wk_socket *s);	/* false: the free is deferred */

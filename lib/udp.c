@@ -70,10 +70,8 @@ take_held(wk_socket *s, void *buf, size_t size, wk_addr *from,
 	wk__buf_clear(&s->rbuf);
 	s->held = false;
 	s->rx_count++;
-	if (from)
-		*from = s->held_from;
-	if (port)
-		*port = s->held_port;
+	if (from || port)
+		wk__sender_addr(&s->held_from, from, port);
 	return (ssize_t)n;
 }
 
@@ -176,8 +174,7 @@ ssize_t
 wk_udp_read_datagram(wk_socket *s, void *buf, size_t size, wk_addr *from,
     uint16_t *port)
 {
-	wk_addr sender;
-	uint16_t sender_port;
+	wk__sender sender;
 	ssize_t n;
 	int err;
 
@@ -192,17 +189,10 @@ wk_udp_read_datagram(wk_socket *s, void *buf, size_t size, wk_addr *from,
 		    "read a datagram: the buffer is NULL");
 		return -1;
 	}
-	if (s->held) {
-		n = take_held(s, buf, size, &sender, &sender_port);
-		err = 0;
-	} else {
-		/* A short buffer takes the start; the rest is lost. */
-		n = wk__fd_recvfrom(s->fd, buf, size, &sender, &sender_port,
-		    &err);
-		if (n >= 0)
-			s->rx_count++;
-	}
-	if (n < 0) {
+	if (s->held)
+		return take_held(s, buf, size, from, port);
+	/* A short buffer takes the start; the rest is lost. */
+	if ((n = wk__fd_recvfrom(s->fd, buf, size, &sender, &err)) < 0) {
 		if (err == EAGAIN || err == EWOULDBLOCK)
 			wk__err_set(&s->err, WK_TEMPORARY,
 			    "read a datagram: no datagram is waiting");
@@ -210,11 +200,9 @@ wk_udp_read_datagram(wk_socket *s, void *buf, size_t size, wk_addr *from,
 			wk__err_set_sys(&s->err, err, "read a datagram");
 		return -1;
 	}
-	/* An IPv4 sender reaches a dual-stack socket as ::ffff:a.b.c.d. */
-	if (from)
-		*from = wk_addr_unmap_ipv4(&sender);
-	if (port)
-		*port = sender_port;
+	s->rx_count++;
+	if (from || port)
+		wk__sender_addr(&sender, from, port);
 	return n;
 }
 
@@ -286,10 +274,9 @@ receive_wait(wk_socket *s, int64_t deadline, int msecs)
 		deadline -= WK__RCVTIMEO_SLACK_MS * WK__NS_PER_MS;
 	n = wk__fd_recvfrom_wait(s->fd, p, DATAGRAM_MAX, deadline,
 	    msecs == -1 ? -1 : msecs - WK__RCVTIMEO_SLACK_MS,
-	    &s->rcv_timeout_ms, &s->held_from, &s->held_port, &err);
+	    &s->rcv_timeout_ms, &s->held_from, &err);
 	if (n >= 0) {
 		wk__buf_commit(&s->rbuf, (size_t)n);
-		s->held_from = wk_addr_unmap_ipv4(&s->held_from);
 		s->held = true;
 		return 1;
 	}
@@ -303,19 +290,21 @@ receive_wait(wk_socket *s, int64_t deadline, int msecs)
 bool
 wk__udp_wait(wk_socket *s, int msecs)
 {
-	int64_t deadline = wk__deadline(msecs);
+	bool connecting = s->state == WK_STATE_HOST_LOOKUP ||
+	    s->state == WK_STATE_CONNECTING;
+	int64_t deadline = connecting ? wk__deadline(msecs) : 0;
 	short revents;
 	int err;
 
 	/* A connect in progress comes first, under the same deadline. */
-	if ((s->state == WK_STATE_HOST_LOOKUP ||
-	    s->state == WK_STATE_CONNECTING) &&
-	    !wk_socket_wait_connected(s, msecs))
+	if (connecting && !wk_socket_wait_connected(s, msecs))
 		return false;
 	if (!has_endpoint(s, "wait for a datagram"))
 		return false;
 	if (s->held)
 		return true;
+	if (!connecting)
+		deadline = wk__deadline(msecs);
 	if ((msecs == -1 || msecs > WK__RCVTIMEO_SLACK_MS) &&
 	    (err = receive_wait(s, deadline, msecs)) >= 0)
 		return err == 1;

@@ -409,6 +409,23 @@ START_TEST(test_dual_stack)
 	/* And the answer goes back to that IPv4 address. */
 	send_to(r, "back", 4, "127.0.0.1", port);
 	expect_text(s, "back");
+	/*
+	 * A read with no wait before it takes the datagram from the kernel
+	 * itself (loopback has queued it when the send returns): the same.
+	 */
+	send_to(s, "five", 4, "127.0.0.1", rport);
+	ck_assert(wk_udp_has_pending_datagrams(r));
+	port = 0;
+	ck_assert_int_eq(wk_udp_read_datagram(r, (char[8]){ 0 }, 8, &from,
+	    &port), 4);
+	ck_assert_int_eq(from.family, WK_FAMILY_IPV4);
+	assert_addr(&from, "127.0.0.1");
+	ck_assert_uint_eq(port, sport);
+	/* The port alone, with no address asked for. */
+	send_to(s, "port", 4, "127.0.0.1", rport);
+	port = 0;
+	ck_assert_int_eq(recv_next(r, (char[8]){ 0 }, 8, NULL, &port), 4);
+	ck_assert_uint_eq(port, sport);
 	if (th_ipv6_loopback()) {
 		uint16_t p6;
 		wk_socket *s6 = bound_udp("::1", &p6);
