@@ -5,7 +5,8 @@
  * thread of its own
  *
  * usage: bench_udp                        both tables (BENCH_QUICK=1: 1/16
- *                                          counts; BENCH_ROUNDS=N: N rounds)
+ *                                          counts; BENCH_ROUNDS=N: N rounds;
+ *                                          BENCH_VERBOSE=1: each round)
  *        bench_udp --calls                 the calls table alone
  *        bench_udp --only=SIDE-SIZE [N]    one stream run, for strace -c
  *
@@ -50,8 +51,8 @@
 
 #include "bench.h"
 
-#define UDP_ROUNDS 15			/* per size and side, alternated */
-#define DATAGRAMS 250000L		/* per stream round */
+#define UDP_ROUNDS 100			/* per size and side, alternated */
+#define DATAGRAMS 50000L		/* per stream round */
 #define BURST 1000			/* datagrams a calls burst sends first, at most */
 #define BURSTS 2000			/* bursts of the calls table, a side */
 #define QUICK_DIVISOR 16		/* BENCH_QUICK=1 */
@@ -302,6 +303,7 @@ run_once(bool wirekit, size_t size, long count, double *cpu, double *got,
 }
 
 static int rounds = UDP_ROUNDS;
+static bool verbose;		/* BENCH_VERBOSE=1: each round on stderr */
 
 static int
 by_value(const void *a, const void *b)
@@ -345,6 +347,10 @@ row(size_t size, long count)
 				cpu[side] = c;
 		}
 		ratios[i] = rate[1] > 0 ? rate[0] / rate[1] : 0;
+		if (verbose)
+			fprintf(stderr, "bench_udp: %zu B round %d: wirekit %.0f/s, "
+			    "raw %.0f/s, ratio %.3f\n", size, i + 1, rate[0],
+			    rate[1], ratios[i]);
 	}
 	mid = median(ratios, rounds);
 	free(ratios);
@@ -558,6 +564,7 @@ main(int argc, char **argv)
 	}
 	if (r && atoi(r) > 0)
 		rounds = atoi(r);
+	verbose = getenv("BENCH_VERBOSE") && atoi(getenv("BENCH_VERBOSE")) > 0;
 	table(is_quick);
 	return EXIT_SUCCESS;
 }
