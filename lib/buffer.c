@@ -16,8 +16,8 @@
 #define MIN_CAPACITY 4096
 
 /*
- * wk__buf_space() without room at the tail: moves the bytes down or
- * grows.
+ * wk__buf_space() when the tail has no room for want more bytes (it
+ * checked): moves the bytes down or grows.
  */
 char *
 wk__buf_grow(wk__buf *b, size_t want)
@@ -25,8 +25,6 @@ wk__buf_grow(wk__buf *b, size_t want)
 	size_t len = wk__buf_len(b), cap;
 	char *data;
 
-	if (b->data && b->cap - b->tail >= want)
-		return b->data + b->tail;
 	if (b->head > 0 && b->cap - len >= want) {
 		memmove(b->data, b->data + b->head, len);
 		b->head = 0;
